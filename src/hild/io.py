@@ -1,0 +1,62 @@
+"""Writing results: NetCDF for datasets, JSON for summaries, each written atomically (temp file + rename).
+
+`output_directory` guards a user's results: an existing directory is refused unless overwrite is
+asked for, and even then only the files hild writes are replaced.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import xarray as xr
+
+
+def output_directory(path, overwrite: bool) -> Path:
+    """Create `path`; refuse an existing one unless overwrite is True."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise ValueError(f"out: {path} already exists; choose a new directory or pass --overwrite")
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"out: {path} exists and is not a directory")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _atomic(path: Path, write) -> Path:
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+def write_netcdf(path, ds: xr.Dataset) -> Path:
+    """Write a Dataset to NetCDF (h5netcdf engine); booleans are stored as int8."""
+    ds = ds.copy()
+    for name, var in ds.variables.items():
+        if var.dtype == bool:
+            ds[name] = var.astype("int8")
+            ds[name].attrs["dtype"] = "bool"
+    return _atomic(path, lambda tmp: ds.to_netcdf(tmp, engine="h5netcdf"))
+
+
+def read_netcdf(path) -> xr.Dataset:
+    """Read a Dataset written by write_netcdf, restoring boolean variables."""
+    with xr.open_dataset(path, engine="h5netcdf") as f:
+        ds = f.load()
+    for name, var in ds.variables.items():
+        if var.attrs.get("dtype") == "bool":
+            ds[name] = var.astype(bool)
+            ds[name].attrs.pop("dtype", None)
+    return ds
+
+
+def write_json(path, obj) -> Path:
+    return _atomic(path, lambda tmp: Path(tmp).write_text(json.dumps(obj, indent=2) + "\n"))
