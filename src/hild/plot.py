@@ -1,0 +1,95 @@
+"""Publication-style figures: theory as lines, simulation as the seed mean with a +-1 sd band."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg", force=False)
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import xarray as xr  # noqa: E402
+
+STYLE = {"font.size": 9, "axes.spines.top": False, "axes.spines.right": False, "legend.frameon": False,
+         "figure.dpi": 150, "savefig.bbox": "tight"}
+
+
+def _seed_band(da: xr.DataArray):
+    if "seed" not in da.dims:
+        return da.values, da.values, da.values
+    mean, sd = da.mean("seed"), da.std("seed")
+    return mean.values, (mean - sd).values, (mean + sd).values
+
+
+def _components(da: xr.DataArray):
+    """Split an order parameter into its named scalar components, e.g. R[k=0, m=1] -> ('R_01', series)."""
+    unit_dims = [d for d in da.dims if d not in ("t", "seed")]
+    if not unit_dims:
+        yield da.name, da
+        return
+    stacked = da.stack(component=unit_dims)
+    for idx in range(stacked.sizes["component"]):
+        labels = stacked.component.values[idx]
+        labels = labels if isinstance(labels, tuple) else (labels,)
+        yield f"{da.name}_{''.join(str(int(i) + 1) for i in labels)}", stacked.isel(component=idx, drop=True)
+
+
+def _upper_triangle(name: str) -> bool:
+    """Keep Q_ik with i <= k only (Q is symmetric)."""
+    return not (name.startswith("Q_") and len(name) == 4 and name[2] > name[3])
+
+
+def trajectories(theory: xr.Dataset | None, simulation: xr.Dataset | None, title: str = "",
+                 order_parameters=("R", "Q", "v"), error="eg"):
+    """Two panels: the generalisation error on a log axis, and the order parameters over time."""
+    with plt.rc_context(STYLE):
+        fig, (ax_e, ax_o) = plt.subplots(1, 2, figsize=(8.0, 3.2), constrained_layout=True)
+        color = "C0"
+        if simulation is not None and error in simulation:
+            mean, lo, hi = _seed_band(simulation[error])
+            t = simulation.t.values
+            ax_e.fill_between(t, np.maximum(lo, 1e-12), hi, color=color, alpha=0.25, lw=0)
+            n = simulation.sizes.get("seed", 1)
+            ax_e.plot(t, mean, "o", ms=2.5, color=color,
+                      label=f"simulation d={simulation.attrs.get('d', '?')}, {n} seed{'s' * (n > 1)}")
+            if "eg_test" in simulation:
+                ax_e.plot(t, _seed_band(simulation["eg_test"])[0], "x", ms=2.5, color="C2", label="held-out test set")
+        if theory is not None and error in theory:
+            th = theory[error].mean("seed") if "seed" in theory[error].dims else theory[error]
+            ax_e.plot(theory.t.values, th.values, "-", color="k", lw=1.2, label="theory (d → ∞)")
+        ax_e.set_yscale("log")
+        ax_e.set_xlabel("t = steps / d")
+        ax_e.set_ylabel(r"generalisation error $\epsilon_g$")
+        ax_e.legend(fontsize=7)
+
+        source = theory if theory is not None else simulation
+        colors = iter(plt.rcParams["axes.prop_cycle"].by_key()["color"] * 4)
+        for name in order_parameters:
+            if name not in source or ("t" not in source[name].dims):
+                continue
+            if name == "v" and np.allclose(np.nanstd(source[name].values, axis=source[name].dims.index("t")), 0):
+                continue  # a fixed second layer adds nothing to the picture
+            th_parts = dict(_components(theory[name])) if theory is not None and name in theory else {}
+            sim_parts = dict(_components(simulation[name])) if simulation is not None and name in simulation else {}
+            for label in (th_parts or sim_parts):
+                if not _upper_triangle(label):
+                    continue
+                c = next(colors)
+                if label in th_parts:
+                    series = th_parts[label]
+                    series = series.mean("seed") if "seed" in series.dims else series
+                    ax_o.plot(series.t.values, series.values, "-", color=c, lw=1.0, label=label)
+                if label in sim_parts:
+                    mean, _, _ = _seed_band(sim_parts[label])
+                    ax_o.plot(sim_parts[label].t.values, mean, "o", ms=1.8, color=c,
+                              label=None if label in th_parts else label)
+        ax_o.set_xlabel("t = steps / d")
+        ax_o.set_ylabel("order parameters")
+        ax_o.legend(fontsize=6, ncol=2)
+        if title:
+            fig.suptitle(title, fontsize=9)
+    return fig
+
+
+def save(fig, path) -> None:
+    """Write a figure and close it."""
+    fig.savefig(path)
+    plt.close(fig)
