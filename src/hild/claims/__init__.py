@@ -1,0 +1,125 @@
+"""The registry of paper claims: named, checkable statements run at a `quick` or `paper` size.
+
+A claim runs theory and/or simulation through the public API, measures numbers, and returns a
+ClaimResult whose verdict holds only when every one of its checks passes.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import xarray as xr
+
+SIZES = ("quick", "paper")
+
+
+@dataclass(frozen=True)
+class Check:
+    """One measured number against what the paper says."""
+
+    what: str
+    measured: float
+    expected: str
+    passed: bool
+
+    def as_dict(self) -> dict:
+        measured = self.measured if math.isfinite(self.measured) else str(self.measured)
+        return {"what": self.what, "measured": measured, "expected": self.expected, "passed": bool(self.passed)}
+
+
+@dataclass
+class Outcome:
+    """What a claim's run returns: its checks, the datasets it computed and its figure."""
+
+    checks: list[Check]
+    data: dict[str, xr.Dataset] = field(default_factory=dict)
+    figure: object = None
+
+
+@dataclass
+class ClaimResult:
+    name: str
+    size: str
+    statement: str
+    checks: list[Check]
+    data: dict[str, xr.Dataset] = field(default_factory=dict)
+    figure: object = None
+    seconds: float = float("nan")
+
+    @property
+    def holds(self) -> bool:
+        return bool(self.checks) and all(c.passed for c in self.checks)
+
+    def summary(self) -> dict:
+        return {"claim": self.name, "size": self.size, "statement": self.statement, "holds": self.holds,
+                "seconds": round(self.seconds, 2), "checks": [c.as_dict() for c in self.checks]}
+
+    def save(self, out: Path) -> list[Path]:
+        """Write figure.png, summary.json and one NetCDF file per dataset into `out` (created if needed)."""
+        from hild.plot import save
+        from hild.io import write_json, write_netcdf
+
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        written = [write_json(out / "summary.json", self.summary())]
+        for key, ds in self.data.items():
+            written.append(write_netcdf(out / f"{key}.nc", ds))
+        if self.figure is not None:
+            save(self.figure, out / "figure.png")
+            written.append(out / "figure.png")
+        return written
+
+
+@dataclass(frozen=True)
+class Claim:
+    name: str
+    statement: str
+    papers: tuple[str, ...]
+    run: Callable[[str, bool], Outcome]
+
+
+REGISTRY: dict[str, Claim] = {}
+
+
+def claim(name: str, statement: str, papers: tuple[str, ...]):
+    """Register `run(size, progress) -> Outcome` under `name`."""
+    def wrap(run):
+        REGISTRY[name] = Claim(name, statement, papers, run)
+        return run
+    return wrap
+
+
+def get(name: str) -> Claim:
+    _load()
+    if name not in REGISTRY:
+        raise ValueError(f"claim must be one of {', '.join(sorted(REGISTRY))}; got {name!r}")
+    return REGISTRY[name]
+
+
+def all_claims() -> list[Claim]:
+    _load()
+    return [REGISTRY[k] for k in sorted(REGISTRY)]
+
+
+def reproduce(name: str, size: str = "quick", progress: bool = False) -> ClaimResult:
+    """Run a claim and return its result (numbers, checks, verdict, figure, data)."""
+    import time
+
+    if size not in SIZES:
+        raise ValueError(f"size must be one of {', '.join(SIZES)}; got {size!r}")
+    c = get(name)
+    start = time.perf_counter()
+    outcome = c.run(size, progress)
+    return ClaimResult(c.name, size, c.statement, outcome.checks, outcome.data, outcome.figure,
+                       time.perf_counter() - start)
+
+
+def _load() -> None:
+    from hild.claims import committee  # noqa: F401  (registers its claims)
+
+
+def dumps(result: ClaimResult) -> str:
+    return json.dumps(result.summary(), indent=2)
