@@ -80,6 +80,8 @@ def reproduce(claim: str = typer.Argument(..., help="Claim name, e.g. committee.
         table = Table("check", "measured", "expected", "", title=f"{claim} ({size}): {result.statement}")
         for c in result.checks:
             table.add_row(c.what, f"{c.measured:.5g}", c.expected, "[green]ok[/]" if c.passed else "[red]FAILS[/]")
+        for what, value in result.numbers.items():
+            table.add_row(what, f"{value:.5g}", "(measured)", "")
         out_console.print(table)
         verdict = "[bold green]HOLDS[/]" if result.holds else "[bold red]DOES NOT HOLD[/]"
         out_console.print(f"{verdict} in {result.seconds:.1f} s" + (f"; wrote {out_dir}" if out_dir else ""))

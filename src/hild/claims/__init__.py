@@ -37,6 +37,7 @@ class Outcome:
     checks: list[Check]
     data: dict[str, xr.Dataset] = field(default_factory=dict)
     figure: object = None
+    numbers: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -48,6 +49,7 @@ class ClaimResult:
     data: dict[str, xr.Dataset] = field(default_factory=dict)
     figure: object = None
     seconds: float = float("nan")
+    numbers: dict[str, float] = field(default_factory=dict)
 
     @property
     def holds(self) -> bool:
@@ -55,7 +57,8 @@ class ClaimResult:
 
     def summary(self) -> dict:
         return {"claim": self.name, "size": self.size, "statement": self.statement, "holds": self.holds,
-                "seconds": round(self.seconds, 2), "checks": [c.as_dict() for c in self.checks]}
+                "seconds": round(self.seconds, 2), "checks": [c.as_dict() for c in self.checks],
+                "numbers": self.numbers}
 
     def save(self, out: Path) -> list[Path]:
         """Write figure.png, summary.json and one NetCDF file per dataset into `out` (created if needed)."""
@@ -114,7 +117,7 @@ def reproduce(name: str, size: str = "quick", progress: bool = False) -> ClaimRe
     start = time.perf_counter()
     outcome = c.run(size, progress)
     return ClaimResult(c.name, size, c.statement, outcome.checks, outcome.data, outcome.figure,
-                       time.perf_counter() - start)
+                       time.perf_counter() - start, outcome.numbers)
 
 
 def _load() -> None:

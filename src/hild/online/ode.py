@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from hild.gaussian import Activation
+from hild.gaussian import Activation, hermite_points
 
 
 def covariance(Q, R, T):
@@ -46,21 +46,49 @@ def generalisation_error(act: Activation, Q, R, T, v, v_teacher):
     return jax.vmap(one)(*flat).reshape(lead)
 
 
+JOINT_POINTS = 2 ** 17
+"""Points of the joint Gauss-Hermite rule over all K + M fields used for activations without closed forms."""
+
+
+def error_moments(act: Activation, C, w, K: int, with_v: bool = True):
+    """Averages of the error signal Delta = w . g(z) that close the ODEs.
+
+    Returns drive[i, b] = E[g'(lambda_i) z_b Delta], second[i, k] = E[g'(lambda_i) g'(lambda_k) Delta^2],
+    J2[i, k] = E[g'(lambda_i) g'(lambda_k)] and, when with_v, out[i] = E[g(lambda_i) Delta]. Closed-form
+    activations contract I2, I3, I4; any other activation uses one joint Gauss-Hermite rule over
+    all K + M fields (JOINT_POINTS points), so g and g' are evaluated once per point.
+    """
+    n = C.shape[-1]
+    i, f = np.arange(K), np.arange(n)
+    if act.closed_form:
+        drive = act.I3(C, i[:, None, None], f[None, :, None], f[None, None, :]) @ w
+        i4 = act.I4(C, i[:, None, None, None], i[None, :, None, None], f[None, None, :, None], f[None, None, None, :])
+        second = jnp.einsum("ikcd,c,d->ik", i4, w, w)
+        J2 = act.J2(C, i[:, None], i[None, :])
+        out = act.I2(C, i[:, None], f[None, :]) @ w if with_v else None
+        return drive, second, J2, out
+    z, weights = hermite_points(C, max(3, int(round(JOINT_POINTS ** (1 / n)))))
+    weights = jnp.asarray(weights, z.dtype)
+    gz, dg = act.g(z), act.dg(z[:, :K])
+    delta = gz @ w
+    drive = jnp.einsum("p,pi,pb->ib", weights * delta, dg, z)
+    J2 = jnp.einsum("p,pi,pk->ik", weights, dg, dg)
+    second = jnp.einsum("p,pi,pk->ik", weights * delta ** 2, dg, dg)
+    out = jnp.einsum("p,pi->i", weights * delta, gz[:, :K]) if with_v else None
+    return drive, second, J2, out
+
+
 def vector_field(act: Activation, state, p):
     """Right-hand side d(Q, R, v)/dt for one scenario (the equations in the module docstring)."""
     Q, R, v = state["Q"], state["R"], state["v"]
-    K, M = R.shape
-    C = covariance(Q, R, p["T"])
+    K = R.shape[0]
     w = jnp.concatenate([-v, p["v_teacher"]])
-    i, f = np.arange(K), np.arange(K + M)
-    # drive[i, b] = E[g'(lambda_i) z_b Delta]
-    drive = act.I3(C, i[:, None, None], f[None, :, None], f[None, None, :]) @ w
+    drive, second, J2, out = error_moments(act, covariance(Q, R, p["T"]), w, K)
     lin = p["lr"] * v[:, None] * drive[:, :K]
-    i4 = act.I4(C, i[:, None, None, None], i[None, :, None, None], f[None, None, :, None], f[None, None, None, :])
-    second = jnp.einsum("ikcd,c,d->ik", i4, w, w) + p["noise"] ** 2 * act.J2(C, i[:, None], i[None, :])
-    dQ = lin + lin.T + p["lr"] ** 2 * jnp.outer(v, v) * second - 2 * p["weight_decay"] * Q
+    dQ = (lin + lin.T + p["lr"] ** 2 * jnp.outer(v, v) * (second + p["noise"] ** 2 * J2)
+          - 2 * p["weight_decay"] * Q)
     dR = p["lr"] * v[:, None] * drive[:, K:] - p["weight_decay"] * R
-    dv = p["lr_v"] * act.I2(C, i[:, None], f[None, :]) @ w
+    dv = p["lr_v"] * out
     mask = p["mask"]
     return {"Q": dQ * jnp.outer(mask, mask), "R": dR * mask[:, None], "v": dv * mask}
 
@@ -94,7 +122,10 @@ def _integrate_jit(act, y0, params, ts, rtol, atol, max_steps):
         )
         diverged = sol.result == diffrax.RESULTS.event_occurred
         ok = (sol.result == diffrax.RESULTS.successful) | diverged
-        ys = jax.tree.map(lambda a: jnp.where(jnp.isfinite(a[:-1]), a[:-1], jnp.nan), sol.ys)
-        return ys, diverged, ok, sol.ts[-1]
+        # after an event, diffrax writes the final state into the next free slot: keep grid slots only
+        on_grid = sol.ts[:-1] == ts
+        ys = jax.tree.map(lambda a: jnp.where(on_grid.reshape((-1,) + (1,) * (a.ndim - 1)) & jnp.isfinite(a[:-1]),
+                                              a[:-1], jnp.nan), sol.ys)
+        return ys, diverged, ok, jnp.max(jnp.where(jnp.isfinite(sol.ts), sol.ts, -jnp.inf))
 
     return jax.vmap(one)(y0, params)

@@ -5,8 +5,9 @@ hild.online.committee (learning-rate convention of arXiv 1906.08632). Inputs are
 of B steps (jax.random, key = (seed, block index)); a `lax.scan` runs the steps of a block,
 another the blocks between two recorded times; `jax.vmap` runs the seeds together. The run is
 cut into a few compiled chunks of records so that a progress bar can advance between them.
-Teacher and initial weights come from NumPy's PCG64 seeded by the same integer seed, so a seed
-gives the same trajectory alone or in a batch.
+Teacher and initial weights come from NumPy's PCG64 seeded by the same integer seed: the same call
+gives the same numbers, and a seed run alone draws what it draws in a batch (the trajectories then
+agree to the rounding of batched against single matrix products).
 """
 from __future__ import annotations
 

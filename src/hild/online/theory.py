@@ -18,7 +18,7 @@ from hild import validation as check
 from hild.online.committee import Committee
 from hild.online.ode import generalisation_error, integrate
 
-BLOWUP = 1e3
+BLOWUP = 100.0
 """A run has diverged when a student's squared norm Q_ii exceeds BLOWUP x max(1, T_nn, Q_ii(0))."""
 
 
