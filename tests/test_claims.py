@@ -1,0 +1,29 @@
+"""Every committee claim at quick size, through its real code path (hild.reproduce)."""
+import math
+
+import pytest
+
+import hild
+from hild.claims import all_claims
+
+# committee.ode_matches_sgd runs through the CLI in test_cli.py
+QUICK = ["committee.plateau", "committee.noise_floor", "committee.both_layers", "committee.linear_exact"]
+
+
+@pytest.mark.parametrize("name", QUICK)
+def test_claim_holds_at_quick_size(name, tmp_path):
+    result = hild.reproduce(name, size="quick")
+    assert result.checks and all(math.isfinite(c.measured) for c in result.checks)
+    assert result.holds, result.summary()
+    written = {p.name for p in result.save(tmp_path)}
+    assert {"summary.json", "figure.png"} <= written
+
+
+def test_every_registered_claim_is_tested():
+    assert {c.name for c in all_claims()} == set(QUICK) | {"committee.ode_matches_sgd"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", QUICK + ["committee.ode_matches_sgd"])
+def test_claim_holds_at_paper_size(name):
+    assert hild.reproduce(name, size="paper").holds

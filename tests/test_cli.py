@@ -1,0 +1,77 @@
+"""The hild command line: outputs, bad input (exit 2, one line naming the parameter), divergence, claims."""
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from hild.cli import app
+from hild.io import read_netcdf
+
+runner = CliRunner()
+SMALL = ["--d", "100", "--seeds", "2", "--t-max", "4", "--n-points", "5"]
+
+
+def test_run_committee_writes_results(tmp_path):
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["run", "committee", "--K", "2", "--M", "2", "--lr", "0.5", *SMALL, "--out", str(out),
+                                 "--json"])
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in out.iterdir()} == {"theory.nc", "simulation.nc", "figure.png", "summary.json"}
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["params"]["K"] == 2 and "agreement" in summary and "simulation" in summary["timings_s"]
+    sim = read_netcdf(out / "simulation.nc")
+    assert sim.attrs["model"] == "committee" and sim["diverged"].dtype == bool and sim.sizes["seed"] == 2
+
+
+def test_existing_output_is_not_overwritten(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "mine.txt").write_text("keep me")
+    result = runner.invoke(app, ["run", "committee", *SMALL, "--out", str(out)])
+    assert result.exit_code == 2 and "out" in result.output and "--overwrite" in result.output
+    assert [p.name for p in out.iterdir()] == ["mine.txt"]
+    result = runner.invoke(app, ["run", "committee", *SMALL, "--no-simulate", "--out", str(out), "--overwrite"])
+    assert result.exit_code == 0, result.output
+    assert (out / "mine.txt").read_text() == "keep me" and (out / "theory.nc").exists()
+
+
+@pytest.mark.parametrize("args, name", [
+    (["--K", "0"], "K"), (["--lr", "-1"], "lr"), (["--lr", "nan"], "lr"), (["--activation", "tanh2"], "activation"),
+    (["--t-max", "0"], "t_max"), (["--noise", "-0.1"], "noise"), (["--d", "3"], "d"),
+])
+def test_bad_input_exits_2_naming_the_parameter(tmp_path, args, name):
+    result = runner.invoke(app, ["run", "committee", *SMALL, *args, "--out", str(tmp_path / "x")])
+    assert result.exit_code == 2
+    line = result.output.strip()
+    assert "\n" not in line and line.startswith(f"error: {name} ")
+    assert not (tmp_path / "x").exists()
+
+
+def test_divergence_is_reported_with_its_time(tmp_path):
+    result = runner.invoke(app, ["run", "committee", "--activation", "linear", "--lr", "1.5", "--d", "100",
+                                 "--seeds", "2", "--t-max", "20", "--n-points", "21", "--out", str(tmp_path / "x")])
+    assert result.exit_code == 0, result.output
+    assert "theory diverged at t =" in result.output and "simulation diverged at t =" in result.output
+    summary = json.loads((tmp_path / "x" / "summary.json").read_text())
+    assert 0 < summary["diverged"]["theory"]["t_diverged"] < 20
+
+
+def test_models_and_claims_are_listed():
+    assert "committee" in runner.invoke(app, ["models"]).output
+    claims = json.loads(runner.invoke(app, ["claims", "--json"]).output)
+    assert {"committee.ode_matches_sgd", "committee.plateau", "committee.noise_floor", "committee.both_layers",
+            "committee.linear_exact"} <= {c["claim"] for c in claims}
+
+
+def test_reproduce_unknown_claim_or_size_exits_2():
+    assert runner.invoke(app, ["reproduce", "committee.nope"]).exit_code == 2
+    assert runner.invoke(app, ["reproduce", "committee.plateau", "--size", "huge"]).exit_code == 2
+
+
+def test_reproduce_runs_a_claim_and_writes_its_figure(tmp_path):
+    result = runner.invoke(app, ["reproduce", "committee.ode_matches_sgd", "--out", str(tmp_path / "c"), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["holds"] is True and summary["checks"]
+    assert (tmp_path / "c" / "figure.png").stat().st_size > 10_000
+    assert read_netcdf(tmp_path / "c" / "simulation.nc").sizes["seed"] == 4
