@@ -3,7 +3,8 @@
 Each step draws a fresh x ~ N(0, I_d) and label noise zeta ~ N(0, 1) and applies the update in
 hild.online.committee (learning-rate convention of arXiv 1906.08632). Inputs are drawn in blocks
 of B steps (jax.random, key = (seed, block index)); a `lax.scan` runs the steps of a block,
-another the blocks between two recorded times; `jax.vmap` runs the seeds together. The run is
+another the blocks between two recorded times; `lax.map` runs the seeds in the same compiled
+call, vmapped together on an accelerator (see `seed_batch`). The run is
 cut into a few compiled chunks of records so that a progress bar can advance between them.
 Teacher and initial weights come from NumPy's PCG64 seeded by the same integer seed: the same call
 gives the same numbers, and a seed run alone draws what it draws in a batch (the trajectories then
@@ -52,6 +53,12 @@ def initial_weights(scenario: Committee, d: int, seed: int, init: dict | None):
     return rows[:K], init["v"], rows[K:], init["v_teacher"]
 
 
+def seed_batch(seeds: int) -> int:
+    """Seeds advanced together (vmap): all of them on an accelerator; one at a time on a CPU, where a
+    batched step costs 3-4x more per seed than a single one (benchmarks/bench_online.py)."""
+    return seeds if jax.default_backend() != "cpu" else 1
+
+
 def _block_size(steps: int) -> int:
     """The largest divisor of `steps` up to MAX_BLOCK."""
     return max(b for b in range(1, min(steps, MAX_BLOCK) + 1) if steps % b == 0)
@@ -60,7 +67,7 @@ def _block_size(steps: int) -> int:
 def _observe(act, d, W, v, state):
     """Order parameters (and the held-out error) of the current weights."""
     out = {"Q": W @ W.T / d, "R": W @ state["Ws"].T / d, "v": v}
-    if state["X_test"].shape[0]:
+    if "X_test" in state:
         sqrt_d = np.sqrt(d)
         student = act.g(state["X_test"] @ W.T / sqrt_d) @ v
         teacher = act.g(state["X_test"] @ state["Ws"].T / sqrt_d) @ state["vs"]
@@ -69,8 +76,8 @@ def _observe(act, d, W, v, state):
 
 
 @functools.lru_cache(maxsize=32)
-def _chunk_runner(act, d: int, block: int, blocks_per_record: int, records: int):
-    """A compiled function advancing every seed by `records` recorded intervals."""
+def _chunk_runner(act, d: int, block: int, blocks_per_record: int, records: int, seed_batch: int):
+    """A compiled function advancing every seed by `records` recorded intervals, `seed_batch` seeds at a time."""
     sqrt_d = float(np.sqrt(d))
 
     def one_seed(state, key, first_block, hyper):
@@ -103,7 +110,10 @@ def _chunk_runner(act, d: int, block: int, blocks_per_record: int, records: int)
         (W, v), out = jax.lax.scan(run_record, (state["W"], state["v"]), jnp.arange(records))
         return dict(state, W=W, v=v), out
 
-    return jax.jit(jax.vmap(one_seed, in_axes=(0, 0, None, None)))
+    def all_seeds(state, keys, first_block, hyper):
+        return jax.lax.map(lambda sk: one_seed(*sk, first_block, hyper), (state, keys), batch_size=seed_batch)
+
+    return jax.jit(all_seeds)
 
 
 def simulate(scenario: Committee, d: int, seeds: int = 1, t_max: float = 10.0, seed: int = 0,
@@ -138,13 +148,14 @@ def simulate(scenario: Committee, d: int, seeds: int = 1, t_max: float = 10.0, s
 
     with jax.enable_x64(dtype == "float64"):
         weights = [initial_weights(scenario, d, s, start) for s in seed_list]
-        test_inputs = [np.random.default_rng([s, 1]).standard_normal((n_test, d)) for s in seed_list]
+        test_inputs = [np.random.default_rng([s, 1]).standard_normal((n_test, d)) for s in seed_list] if n_test else []
         state = {name: jnp.asarray(np.stack([w[i] for w in weights]), dtype)
                  for i, name in enumerate(("W", "v", "Ws", "vs"))}
-        state["X_test"] = jnp.asarray(np.stack(test_inputs), dtype)
+        if n_test:
+            state["X_test"] = jnp.asarray(np.stack(test_inputs), dtype)
         keys = jax.vmap(jax.random.key)(jnp.asarray(seed_list, dtype=jnp.uint32))
         hyper = {name: jnp.asarray(getattr(scenario, name), dtype) for name in ("lr", "lr_v", "noise", "weight_decay")}
-        run = _chunk_runner(scenario.act, d, block, steps_per_record // block, per_chunk)
+        run = _chunk_runner(scenario.act, d, block, steps_per_record // block, per_chunk, seed_batch(seeds))
         first = jax.vmap(lambda W, v, st: _observe(scenario.act, d, W, v, st))(state["W"], state["v"], state)
         chunks = [jax.tree.map(lambda a: np.asarray(a)[:, None], first)]
         with progress_bar(f"SGD d={d}, {seeds} seed{'s' * (seeds > 1)}", total=records, enabled=progress) as advance:
