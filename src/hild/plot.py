@@ -83,6 +83,7 @@ def trajectories(theory: xr.Dataset | None, simulation: xr.Dataset | None, title
                               label=None if label in th_parts else label)
         ax_o.set_xlabel("t = steps / d")
         ax_o.set_ylabel("order parameters")
+        ax_o.set_title("lines: theory, dots: simulation mean", fontsize=7)
         ax_o.legend(fontsize=6, ncol=2)
         if title:
             fig.suptitle(title, fontsize=9)

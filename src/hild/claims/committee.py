@@ -117,7 +117,8 @@ def plateau(size: str, progress: bool) -> Outcome:
         for lr, eg in zip(lrs, curves):
             a.plot(eg.lr_t, eg, label=f"lr = {lr:g}")
         a.axhline(PLATEAU_LIMIT_K2, color="k", ls=":", lw=0.8, label="lr → 0 plateau 0.01161")
-        a.set(yscale="log", xlabel="lr · t", ylabel=r"$\epsilon_g$ (ODE)", ylim=(1e-5, 0.5))
+        a.set(yscale="log", xlabel="lr · t", ylabel=r"$\epsilon_g$ (ODE)", ylim=(1e-5, 0.5),
+              xlim=(0, 1.5 * np.max(products)))
         a.legend(fontsize=7)
         grid = np.linspace(0, max(lrs), 50)
         b.plot(lrs, heights, "o", label="ODE plateau")

@@ -23,7 +23,7 @@ import xarray as xr
 from hild import validation as check
 from hild.online.committee import Committee
 from hild.online.ode import generalisation_error
-from hild.online.theory import BLOWUP, overlaps_from
+from hild.online.theory import blowup_bound, overlaps_from
 from hild.progress import progress_bar
 
 MAX_BLOCK = 1024
@@ -129,6 +129,8 @@ def simulate(scenario: Committee, d: int, seeds: int = 1, t_max: float = 10.0, s
     d = check.integer("d", d, K + M)
     seeds = check.integer("seeds", seeds, 1)
     seed = check.integer("seed", seed, 0)
+    if seed + seeds > 2 ** 32:
+        raise ValueError(f"seed must be below 2^32 - seeds = {2 ** 32 - seeds}; got {seed}")
     t_max = check.real("t_max", t_max, minimum=0.0, strict_minimum=True)
     n_points = check.integer("n_points", n_points, 2)
     n_test = check.integer("n_test", n_test, 0)
@@ -176,7 +178,7 @@ def _dataset(scenario, rec, weights, seed_list, d, steps_per_record, block, dtyp
     T = np.stack([w[2] @ w[2].T / d for w in weights])
     vt = np.stack([w[3] for w in weights])
     Q0 = np.stack([w[0] @ w[0].T / d for w in weights])
-    bound = BLOWUP * np.maximum(1.0, np.maximum(np.einsum("smm->sm", T).max(1), np.einsum("skk->sk", Q0).max(1)))
+    bound = blowup_bound(T, Q0)
     bad = (~np.isfinite(rec["Q"]).all((2, 3)) | ~np.isfinite(rec["R"]).all((2, 3))
            | (np.einsum("stkk->stk", np.nan_to_num(rec["Q"], nan=np.inf)).max(2) > bound[:, None]))
     diverged = bad.any(1)

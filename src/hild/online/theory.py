@@ -19,7 +19,15 @@ from hild.online.committee import Committee
 from hild.online.ode import generalisation_error, integrate
 
 BLOWUP = 100.0
-"""A run has diverged when a student's squared norm Q_ii exceeds BLOWUP x max(1, T_nn, Q_ii(0))."""
+
+
+def blowup_bound(T, Q0) -> np.ndarray:
+    """A run has diverged when a student's squared norm Q_ii exceeds BLOWUP x max(1, T_nn, Q_ii(0)).
+
+    T (..., M, M) and Q0 (..., K, K) are the teacher's and the student's initial overlaps.
+    """
+    diag = lambda A: np.diagonal(np.asarray(A), axis1=-2, axis2=-1).max(-1)  # noqa: E731
+    return BLOWUP * np.maximum(1.0, np.maximum(diag(T), diag(Q0)))
 
 
 def overlaps_from(scenario: Committee, init) -> tuple[list[dict], np.ndarray | None]:
@@ -81,7 +89,7 @@ def theory_batch(scenarios: Sequence[Committee], t_max: float, inits: Sequence[d
               "weight_decay": np.array([s.weight_decay for s in scenarios]),
               "T": np.stack([o["T"] for o in inits]), "v_teacher": np.stack([o["v_teacher"] for o in inits]),
               "mask": np.stack([pad(np.ones(s.K), (K,)) for s in scenarios]),
-              "blowup": np.array([BLOWUP * max(1.0, np.diag(o["T"]).max(), np.diag(o["Q"]).max()) for o in inits])}
+              "blowup": np.array([blowup_bound(o["T"], o["Q"]) for o in inits])}
     ts = np.linspace(0.0, t_max, n_points)
     with jax.enable_x64(True):
         y0j = jax.tree.map(jnp.asarray, y0)
