@@ -85,12 +85,13 @@ def plateau(size: str, progress: bool) -> Outcome:
     W, v, Ws, vs = initial_weights(Committee(K=2, M=2, lr=1.0), 10_000, 0, None)
     start = {"Q": W @ W.T / 1e4, "R": W @ Ws.T / 1e4, "T": Ws @ Ws.T / 1e4}
     heights, exits, curves = [], [], []
+    lr_t = np.linspace(0.0, 600.0, 3001)
     for lr in lrs:  # one compiled solve: the time grid is scaled with 1/lr, its shape is shared
-        ds = Committee(K=2, M=2, lr=lr).theory(t_max=600 / lr, n_points=3001, init=start)
+        ds = Committee(K=2, M=2, lr=lr).theory(t_max=lr_t[-1] / lr, n_points=len(lr_t), init=start)
         h, _, t_exit = _plateau(ds.t.values, ds.eg.values)
         heights.append(h)
         exits.append(t_exit)
-        curves.append(ds.eg.assign_coords(t=ds.t.values * lr).rename(t="lr_t").assign_coords(lr=lr))
+        curves.append(ds.eg.assign_coords(t=lr_t).rename(t="lr_t").assign_coords(lr=lr))
     heights, exits = np.array(heights), np.array(exits)
     small = np.argsort(lrs)[:3]
     slope, limit = np.polyfit(np.array(lrs)[small], heights[small], 1)
