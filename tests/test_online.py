@@ -7,6 +7,7 @@ import pytest
 from hild import compare
 from hild.online import Committee, linear_closed_form, theory_batch
 from hild.online.simulate import initial_weights
+from hild.online.theory import overlaps_from
 
 START = {"Q": 0.05 * np.eye(2), "R": np.array([[0.05, 0.01], [0.0, 0.02]])}
 
@@ -75,10 +76,8 @@ def test_linear_ode_equals_closed_form():
 def test_linear_simulation_matches_closed_form():
     scenario = Committee(K=2, M=2, activation="linear", lr=0.2, noise=0.5, init_std=0.3)
     sim = scenario.simulate(d=1000, seeds=8, t_max=6, n_points=13)
-    closed = np.mean([linear_closed_form(scenario, sim.t.values,
-                                         init={k: sim[k].sel(seed=s).values[0] if "t" in sim[k].dims
-                                               else sim[k].sel(seed=s).values for k in ("Q", "R", "T")})
-                      for s in sim.seed.values], axis=0)
+    starts, _ = overlaps_from(scenario, sim)
+    closed = np.mean([linear_closed_form(scenario, sim.t.values, init=s) for s in starts], axis=0)
     np.testing.assert_allclose(sim.eg.mean("seed").values, closed, rtol=0.04)
 
 

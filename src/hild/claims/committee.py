@@ -12,6 +12,7 @@ import xarray as xr
 from hild.claims import Check, Outcome, claim
 from hild.online import Committee, linear_closed_form, theory_batch
 from hild.online.simulate import initial_weights
+from hild.online.theory import overlaps_from
 from hild.plot import STYLE, trajectories
 
 PAPERS = ("1906.08632",)
@@ -223,7 +224,8 @@ def both_layers(size: str, progress: bool) -> Outcome:
     ]
     fig = _floor_figure(Ks, {"both layers (ODE, t = 3000)": (Ks, final_both, "-o"),
                              "first layer only (ODE, t in [300, 500])": (Ks, final_first, "-^"),
-                             f"both layers, SGD d = {d}, t = {t_sim}": (K_sim, sim_final, "s")},
+                             f"both layers, SGD d = {d}, t = {t_sim}": (K_sim, sim_final, "s"),
+                             f"both layers, ODE t = {t_sim}": (K_sim, th_at_sim, "kx")},
                         "Both layers trained: no growth of the error with K")
     data = {"theory_both": th_both, "theory_first": th_first, **{f"simulation_K{K}": s for K, s in zip(K_sim, sims)}}
     return Outcome(checks, data, fig)
@@ -239,8 +241,7 @@ def linear_exact(size: str, progress: bool) -> Outcome:
     scenario = Committee(K=2, M=2, activation="linear", lr=0.2, noise=0.5, init_std=0.3)
     sim = scenario.simulate(d=d, seeds=seeds, t_max=10, n_points=51, progress=progress)
     th = scenario.theory(t_max=10, n_points=51, init=sim)
-    starts = [{k: (sim[k].sel(seed=s).isel(t=0) if "t" in sim[k].dims else sim[k].sel(seed=s)).values
-               for k in ("Q", "R", "T", "v", "v_teacher")} for s in sim.seed.values]
+    starts, _ = overlaps_from(scenario, sim)
     closed = np.mean([linear_closed_form(scenario, sim.t.values, init=s) for s in starts], axis=0)
     ode_err = float(np.max(np.abs(_seed_mean(th.eg) - closed) / closed))
     sim_err = float(np.max(np.abs(_seed_mean(sim.eg) - closed) / closed))

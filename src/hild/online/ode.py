@@ -50,11 +50,11 @@ JOINT_POINTS = 2 ** 17
 """Points of the joint Gauss-Hermite rule over all K + M fields used for activations without closed forms."""
 
 
-def error_moments(act: Activation, C, w, K: int, with_v: bool = True):
+def error_moments(act: Activation, C, w, K: int):
     """Averages of the error signal Delta = w . g(z) that close the ODEs.
 
     Returns drive[i, b] = E[g'(lambda_i) z_b Delta], second[i, k] = E[g'(lambda_i) g'(lambda_k) Delta^2],
-    J2[i, k] = E[g'(lambda_i) g'(lambda_k)] and, when with_v, out[i] = E[g(lambda_i) Delta]. Closed-form
+    J2[i, k] = E[g'(lambda_i) g'(lambda_k)] and out[i] = E[g(lambda_i) Delta]. Closed-form
     activations contract I2, I3, I4; any other activation uses one joint Gauss-Hermite rule over
     all K + M fields (JOINT_POINTS points), so g and g' are evaluated once per point.
     """
@@ -65,7 +65,7 @@ def error_moments(act: Activation, C, w, K: int, with_v: bool = True):
         i4 = act.I4(C, i[:, None, None, None], i[None, :, None, None], f[None, None, :, None], f[None, None, None, :])
         second = jnp.einsum("ikcd,c,d->ik", i4, w, w)
         J2 = act.J2(C, i[:, None], i[None, :])
-        out = act.I2(C, i[:, None], f[None, :]) @ w if with_v else None
+        out = act.I2(C, i[:, None], f[None, :]) @ w
         return drive, second, J2, out
     z, weights = hermite_points(C, max(3, int(round(JOINT_POINTS ** (1 / n)))))
     weights = jnp.asarray(weights, z.dtype)
@@ -74,7 +74,7 @@ def error_moments(act: Activation, C, w, K: int, with_v: bool = True):
     drive = jnp.einsum("p,pi,pb->ib", weights * delta, dg, z)
     J2 = jnp.einsum("p,pi,pk->ik", weights, dg, dg)
     second = jnp.einsum("p,pi,pk->ik", weights * delta ** 2, dg, dg)
-    out = jnp.einsum("p,pi->i", weights * delta, gz[:, :K]) if with_v else None
+    out = jnp.einsum("p,pi->i", weights * delta, gz[:, :K])
     return drive, second, J2, out
 
 
