@@ -171,3 +171,5 @@ def test_bad_run_arguments_are_refused_by_name():
         scenario.theory(t_max=1, init={"Q": np.eye(3)})
     with pytest.raises(ValueError, match="init"):
         scenario.theory(t_max=1, init={"P": np.eye(2)})
+    with pytest.raises(ValueError, match="^inits"):
+        theory_batch([scenario, scenario], t_max=1, inits=[{"Q": np.eye(2)}])

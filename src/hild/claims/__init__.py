@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -109,8 +110,6 @@ def all_claims() -> list[Claim]:
 
 def reproduce(name: str, size: str = "quick", progress: bool = False) -> ClaimResult:
     """Run a claim and return its result (numbers, checks, verdict, figure, data)."""
-    import time
-
     if size not in SIZES:
         raise ValueError(f"size must be one of {', '.join(SIZES)}; got {size!r}")
     c = get(name)

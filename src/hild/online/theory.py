@@ -73,7 +73,12 @@ def theory_batch(scenarios: Sequence[Committee], t_max: float, inits: Sequence[d
     act, M = scenarios[0].act, scenarios[0].M
     if any(s.act != act or s.M != M for s in scenarios):
         raise ValueError("theory_batch needs one activation and one M across scenarios; group them first")
-    inits = [s.initial_overlaps() for s in scenarios] if inits is None else list(inits)
+    if inits is None:
+        inits = [s.initial_overlaps() for s in scenarios]
+    elif len(inits) != len(scenarios):
+        raise ValueError(f"inits must hold one init per scenario ({len(scenarios)}); got {len(inits)}")
+    else:
+        inits = [overlaps_from(s, dict(o))[0][0] for s, o in zip(scenarios, inits)]
     K = max(s.K for s in scenarios)
 
     def pad(x, shape):
