@@ -37,7 +37,7 @@ def test_existing_output_is_not_overwritten(tmp_path):
 
 @pytest.mark.parametrize("args, name", [
     (["--K", "0"], "K"), (["--lr", "-1"], "lr"), (["--lr", "nan"], "lr"), (["--activation", "tanh2"], "activation"),
-    (["--t-max", "0"], "t_max"), (["--noise", "-0.1"], "noise"), (["--d", "3"], "d"),
+    (["--t-max", "0"], "t_max"), (["--noise", "-0.1"], "noise"), (["--d", "3"], "d"), (["--seed", "4294967295"], "seed"),
 ])
 def test_bad_input_exits_2_naming_the_parameter(tmp_path, args, name):
     result = runner.invoke(app, ["run", "committee", *SMALL, *args, "--out", str(tmp_path / "x")])

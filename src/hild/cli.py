@@ -114,18 +114,14 @@ def run_committee(
     from hild.io import output_directory, write_json, write_netcdf
     from hild.online import Committee
     from hild.plot import save, trajectories
-    from hild import validation as check
+    from hild.online.simulate import check_run
 
     if not (simulate or theory):
         fail("--no-simulate and --no-theory together leave nothing to run")
     try:
         scenario = Committee(K=K, M=M, activation=activation, lr=lr, lr_v=lr_v, noise=noise,
                              weight_decay=weight_decay, init_std=init_std)
-        check.integer("d", d, K + M)
-        check.integer("seeds", seeds, 1)
-        check.integer("seed", seed, 0)
-        check.real("t_max", t_max, minimum=0.0, strict_minimum=True)
-        check.integer("n_points", n_points, 2)
+        check_run(scenario, d, seeds, seed, t_max, n_points)
         out_dir = output_directory(out, overwrite)
     except ValueError as e:
         fail(str(e))

@@ -16,6 +16,7 @@ import numpy as np
 import xarray as xr
 
 from hild.online import Committee, theory_batch
+from hild.online.theory import SCENARIO_COORDS
 
 MODELS = {"committee": Committee}
 """Models a sweep can run, by name."""
@@ -152,7 +153,7 @@ def theory_sweep(grid: Grid, t_max: float, n_points: int = 101, chunk: int = 256
             padded = batch + [batch[-1]] * (size - len(batch))
             inits = None if init is None else [init] * size
             ds = theory_batch([scenarios[i] for i in padded], t_max=t_max, n_points=n_points, inits=inits)
-            ds = ds.drop_vars(["K", "lr", "lr_v", "noise", "weight_decay"])
+            ds = ds.drop_vars(SCENARIO_COORDS)
             for j, i in enumerate(batch):
                 results[i] = ds.isel(scenario=j, drop=True).reindex(
                     k=np.arange(K_max), k2=np.arange(K_max), m=np.arange(M_max), m2=np.arange(M_max))

@@ -116,6 +116,17 @@ def _chunk_runner(act, d: int, block: int, blocks_per_record: int, records: int,
     return jax.jit(all_seeds)
 
 
+def check_run(scenario: Committee, d, seeds, seed, t_max, n_points, n_test=0) -> tuple:
+    """Validate a simulation's size arguments; returns them as (d, seeds, seed, t_max, n_points, n_test)."""
+    d = check.integer("d", d, scenario.K + scenario.M)
+    seeds = check.integer("seeds", seeds, 1)
+    seed = check.integer("seed", seed, 0)
+    if seed + seeds > 2 ** 32:
+        raise ValueError(f"seed must be below 2^32 - seeds = {2 ** 32 - seeds}; got {seed}")
+    t_max = check.real("t_max", t_max, minimum=0.0, strict_minimum=True)
+    return d, seeds, seed, t_max, check.integer("n_points", n_points, 2), check.integer("n_test", n_test, 0)
+
+
 def simulate(scenario: Committee, d: int, seeds: int = 1, t_max: float = 10.0, seed: int = 0,
              n_points: int = 101, init=None, n_test: int = 0, dtype: str = "float32",
              progress: bool = False) -> xr.Dataset:
@@ -126,14 +137,7 @@ def simulate(scenario: Committee, d: int, seeds: int = 1, t_max: float = 10.0, s
     divergence bound is marked `diverged`, with `t_diverged` the first recorded time it was.
     """
     K, M = scenario.K, scenario.M
-    d = check.integer("d", d, K + M)
-    seeds = check.integer("seeds", seeds, 1)
-    seed = check.integer("seed", seed, 0)
-    if seed + seeds > 2 ** 32:
-        raise ValueError(f"seed must be below 2^32 - seeds = {2 ** 32 - seeds}; got {seed}")
-    t_max = check.real("t_max", t_max, minimum=0.0, strict_minimum=True)
-    n_points = check.integer("n_points", n_points, 2)
-    n_test = check.integer("n_test", n_test, 0)
+    d, seeds, seed, t_max, n_points, n_test = check_run(scenario, d, seeds, seed, t_max, n_points, n_test)
     if dtype not in ("float32", "float64"):
         raise ValueError(f"dtype must be 'float32' or 'float64'; got {dtype!r}")
     if isinstance(init, xr.Dataset):

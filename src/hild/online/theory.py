@@ -58,6 +58,10 @@ def overlaps_from(scenario: Committee, init) -> tuple[list[dict], np.ndarray | N
     raise ValueError(f"init must be None, a dict of overlaps or a simulation Dataset; got {type(init).__name__}")
 
 
+SCENARIO_COORDS = ["K", "lr", "lr_v", "noise", "weight_decay"]
+"""The parameters theory_batch records as coordinates along `scenario`."""
+
+
 def theory_batch(scenarios: Sequence[Committee], t_max: float, inits: Sequence[dict] | None = None,
                  n_points: int = 301, rtol: float = 1e-8, atol: float = 1e-11) -> xr.Dataset:
     """Integrate the ODEs of many scenarios (same activation and M) in one compiled call.
@@ -121,7 +125,7 @@ def theory_batch(scenarios: Sequence[Committee], t_max: float, inits: Sequence[d
         coords={"t": ts, "k": np.arange(K), "k2": np.arange(K), "m": np.arange(M), "m2": np.arange(M),
                 "scenario": np.arange(len(scenarios))},
     )
-    varying = {name: [s.params[name] for s in scenarios] for name in ("K", "lr", "lr_v", "noise", "weight_decay")}
+    varying = {name: [s.params[name] for s in scenarios] for name in SCENARIO_COORDS}
     for name, values in varying.items():
         ds = ds.assign_coords({name: ("scenario", np.asarray(values))})
     ds.attrs.update(scenarios[0].attrs("theory"))
@@ -136,7 +140,7 @@ def theory(scenario: Committee, t_max: float, init=None, n_points: int = 301,
     """One scenario's theory; a `seed` dimension when started from a simulation's overlaps."""
     inits, seeds = overlaps_from(scenario, init)
     ds = theory_batch([scenario] * len(inits), t_max, inits, n_points=n_points, rtol=rtol, atol=atol)
-    ds = ds.drop_vars(["K", "lr", "lr_v", "noise", "weight_decay"])
+    ds = ds.drop_vars(SCENARIO_COORDS)
     if seeds is None:
         return ds.isel(scenario=0, drop=True)
     return ds.rename({"scenario": "seed"}).assign_coords(seed=seeds)
