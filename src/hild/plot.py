@@ -94,3 +94,78 @@ def save(fig, path) -> None:
     """Write a figure and close it."""
     fig.savefig(path)
     plt.close(fig)
+
+
+def _geometric(values) -> bool:
+    """True for a positive axis spaced evenly in log (a log range), which is drawn on a log scale."""
+    v = np.asarray(values, dtype=float)
+    if len(v) < 3 or np.any(v <= 0):
+        return False
+    ratios = v[1:] / v[:-1]
+    return bool(np.allclose(ratios, ratios[0]) and not np.allclose(ratios, 1) and not np.allclose(np.diff(v), v[1] - v[0]))
+
+
+def sweep_curves(x: str, theory: xr.DataArray | None = None, simulation: xr.DataArray | None = None,
+                 hue: str | None = None, ylabel: str = "", title: str = "", logy: bool = True):
+    """A one-parameter sweep: theory as lines, simulation as seed means with standard errors, against x.
+
+    theory has dimensions (x[, hue]) or (x) when it does not depend on hue (as on d); simulation
+    (x[, hue], seed). One color per value of hue."""
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(4.6, 3.4), constrained_layout=True)
+        source = simulation if simulation is not None else theory
+        groups = list(source[hue].values) if hue else [None]
+        if theory is not None and (hue is None or hue not in theory.dims):
+            ax.plot(theory[x].values, theory.values, "-", color="k", lw=1.2, label="theory (d → ∞)")
+        for c, value in enumerate(groups):
+            color, name = f"C{c % 10}", "" if hue is None else f"{hue} = {value}"
+            if theory is not None and hue is not None and hue in theory.dims:
+                th = theory.sel({hue: value})
+                ax.plot(th[x].values, th.values, "-", color=color, lw=1.2, label=f"theory {name}")
+            if simulation is not None:
+                sim = simulation if hue is None else simulation.sel({hue: value})
+                n = sim.count("seed")
+                mean, sem = sim.mean("seed"), sim.std("seed") / np.sqrt(np.maximum(n - 1, 1))
+                ax.errorbar(sim[x].values, mean.values, yerr=sem.values, fmt="o", ms=3, color=color, capsize=2,
+                            label=f"simulation {name}".strip())
+        if logy:
+            ax.set_yscale("log")
+        if _geometric(source[x].values):
+            ax.set_xscale("log")
+        ax.set(xlabel=x, ylabel=ylabel)
+        ax.legend(fontsize=7)
+        if title:
+            ax.set_title(title, fontsize=8)
+    return fig
+
+
+def phase_diagram(values: xr.DataArray, x: str, y: str, contours: xr.DataArray | None = None, levels=None,
+                  boundary: xr.DataArray | None = None, label: str = "", title: str = "", log: bool = True):
+    """A two-parameter sweep as a heat map of `values` over (x, y), with theory lines on top:
+    `contours` (a DataArray on the same grid) at `levels`, and `boundary` (a boolean DataArray, e.g.
+    where the theory diverges) drawn as a thick line between its True and False regions."""
+    from matplotlib.colors import LogNorm
+
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(4.8, 3.6), constrained_layout=True)
+        z = values.transpose(y, x).values
+        positive = z[np.isfinite(z) & (z > 0)]
+        norm = LogNorm(positive.min(), positive.max()) if log and positive.size else None
+        mesh = ax.pcolormesh(values[x].values, values[y].values, np.ma.masked_invalid(z), norm=norm,
+                             shading="nearest", cmap="viridis")
+        fig.colorbar(mesh, ax=ax, label=label)
+        if contours is not None:
+            c = ax.contour(contours[x].values, contours[y].values, contours.transpose(y, x).values, levels=levels,
+                           colors="w", linewidths=0.8, linestyles="--")
+            ax.clabel(c, fontsize=6, fmt="%.2g")
+        if boundary is not None:
+            b = boundary.transpose(y, x).values.astype(float)
+            if 0 < b.mean() < 1:
+                ax.contour(boundary[x].values, boundary[y].values, b, levels=[0.5], colors="k", linewidths=2)
+        for name, setter in ((x, ax.set_xscale), (y, ax.set_yscale)):
+            if _geometric(values[name].values):
+                setter("log")
+        ax.set(xlabel=x, ylabel=y)
+        if title:
+            ax.set_title(title, fontsize=8)
+    return fig

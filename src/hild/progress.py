@@ -18,3 +18,18 @@ def progress_bar(description: str, total: int, enabled: bool = True) -> Iterator
     with Progress(*columns, transient=True) as bar:
         task = bar.add_task(description, total=total)
         yield lambda n: bar.advance(task, n)
+
+
+@contextlib.contextmanager
+def sweep_progress(description: str, total: int, enabled: bool = True) -> Iterator[Callable[[int, int, int], None]]:
+    """Yield `show(completed, running, failed)` for a sweep of `total` tasks; a bar on stderr when enabled."""
+    if not enabled:
+        yield lambda completed, running, failed: None
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[running]} running, {task.fields[failed]} failed"),
+               TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, transient=True) as bar:
+        task = bar.add_task(description, total=total, running=0, failed=0)
+        yield lambda completed, running, failed: bar.update(task, completed=completed + failed, running=running,
+                                                            failed=failed)
