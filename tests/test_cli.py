@@ -75,3 +75,37 @@ def test_reproduce_runs_a_claim_and_writes_its_figure(tmp_path):
     assert summary["holds"] is True and summary["checks"]
     assert (tmp_path / "c" / "figure.png").stat().st_size > 10_000
     assert read_netcdf(tmp_path / "c" / "simulation.nc").sizes["seed"] == 4
+
+
+SWEEP = ["sweep", "committee", "--grid", "lr=0.2,0.5", "--grid", "K=1,2", "--set", "M=1", "--t-max", "4",
+         "--n-points", "5"]
+
+
+def test_sweep_on_a_local_dask_cluster_then_status_and_plot(tmp_path):
+    store = tmp_path / "s"
+    result = runner.invoke(app, [*SWEEP, "--d", "64", "--seeds", "2", "--workers", "2", "--store", str(store), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert (report["points"], report["computed"], report["failed"]) == (4, 4, [])
+    status = runner.invoke(app, ["sweep", "status", str(store), "--json"])
+    assert status.exit_code == 0 and json.loads(status.output)["simulation"]["done"] == 4
+    assert runner.invoke(app, ["plot", str(store)]).exit_code == 0 and (store / "figure.png").stat().st_size > 0
+    curves = tmp_path / "curves.png"
+    assert runner.invoke(app, ["plot", str(store), "--select", "K=2", "--out", str(curves)]).exit_code == 0
+    assert curves.exists()
+
+
+def test_theory_only_sweep_and_bad_sweep_input(tmp_path):
+    store = tmp_path / "s"
+    result = runner.invoke(app, [*SWEEP, "--theory-only", "--store", str(store), "--json"])
+    assert result.exit_code == 0 and json.loads(result.output)["theory_written"]
+    assert "simulation: not started" in runner.invoke(app, ["sweep", "status", str(store)]).output
+    for args, message in [(["--grid", "depth=1,2"], "unknown parameter 'depth'"),
+                          (["--grid", "lr=0.1,-1"], "lr must be"),
+                          (["--grid", "lr=0.1", "--workers", "2", "--pool", "2"], "choose one of"),
+                          (["--grid", "lr=0.1", "--seeds", "0"], "seeds must be")]:
+        bad = runner.invoke(app, ["sweep", "committee", *args, "--store", str(tmp_path / "bad")])
+        assert bad.exit_code == 2 and message in bad.output, bad.output
+    assert not (tmp_path / "bad").exists()
+    assert runner.invoke(app, ["sweep", "status", str(tmp_path)]).exit_code == 2
+    assert runner.invoke(app, ["plot", str(store)]).exit_code == 0  # a theory-only phase diagram
