@@ -49,8 +49,11 @@ def _create_json(path: Path, obj: dict) -> dict:
 
 
 def _differences(have: dict, want: dict) -> list[str]:
-    return [f"{key}: {have.get(key)!r} in the store, {want.get(key)!r} asked" for key in sorted(set(have) | set(want))
-            if have.get(key) != want.get(key)]
+    def short(value) -> str:
+        text = repr(value)
+        return text if len(text) <= 60 else text[:57] + "..."
+    return [f"{key}: {short(have.get(key))} in the store, {short(want.get(key))} asked"
+            for key in sorted(set(have) | set(want)) if have.get(key) != want.get(key)]
 
 
 def _partial_name(name: str) -> str:
@@ -144,14 +147,14 @@ class SweepStore:
         """Create the simulation group from a lazy (dask) template, unless a concurrent sweep did."""
         self._write_group("simulation", template, compute=False)
 
-    def write_point(self, region: dict[str, slice], ds: xr.Dataset, key: int) -> None:
-        """Write one point's data into `region` of the simulation group, then mark it done with its key."""
-        target = self.path / "simulation"
-        ds.to_zarr(target, region=region, consolidated=False)
-        shape = tuple(1 for _ in region)
-        marks = xr.Dataset({"done": (tuple(region), np.ones(shape, bool)),
-                            "key": (tuple(region), np.full(shape, key, np.uint64))})
-        marks.to_zarr(target, region=region, consolidated=False)
+    def write_point(self, index: tuple[int, ...], ds: xr.Dataset, key: int) -> None:
+        """Write one point's variables at `index` (its position along the grid dimensions and d) of the
+        simulation group, then mark it done with its key."""
+        group = zarr.open_group(self.path / "simulation", mode="r+")
+        for name, var in ds.data_vars.items():
+            group[name][index] = var.values
+        group["done"][index] = True
+        group["key"][index] = np.uint64(key)
         self.clear_failure(key)
 
     def completed(self) -> np.ndarray | None:

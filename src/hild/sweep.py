@@ -362,9 +362,7 @@ def run_sweep(grid: Grid, store, t_max: float, n_points: int = 101, sizes: Sizes
                                  "sizes": json.dumps(sizes.as_dict())}
                         attrs.pop("params")
                         store.create_simulation(_template(point, grid, sizes, attrs))
-                    region = {dim: slice(int(n), int(n) + 1) for dim, n in zip(grid.dims + ("d",), index)}
-                    store.write_point(region, point.drop_vars(list(point.coords)).expand_dims(
-                        {dim: 1 for dim in grid.dims + ("d",)}), key)
+                    store.write_point(tuple(int(n) for n in index), point, key)
                     report.computed += 1
                     report.diverged += bool(result.diverged.any())
                 else:
