@@ -226,3 +226,23 @@ def test_tasks_of_a_killed_worker_are_rerun_and_every_point_is_stored_once(clust
     np.testing.assert_array_equal(SweepStore(store).completed(), _expected(SLOW_GRID, sizes, SLOW_RUN))
     alone = Committee(K=2, M=2, lr=0.4).simulate(d=64, seeds=1, **SLOW_RUN)
     np.testing.assert_allclose(SweepStore(store).simulation().eg.sel(lr=0.4, d=64).values, alone.eg.values, rtol=1e-5)
+
+
+def test_string_axes_and_zipped_grids_are_stored_and_drawn(tmp_path):
+    from hild.plot import save
+    from hild.sweep import figure
+
+    crossed = Grid("committee", (parse_axis("activation=erf,relu"), parse_axis("lr=0.2,0.5")), fixed={"K": 2, "M": 2})
+    run_sweep(crossed, tmp_path / "c", sizes=SIZES, **RUN)
+    sim = SweepStore(tmp_path / "c").simulation()
+    assert list(sim.activation.values) == ["erf", "relu"] and bool(sim.done.all())
+    save(figure(tmp_path / "c", select={"activation": "relu"}), tmp_path / "relu.png")
+    save(figure(tmp_path / "c"), tmp_path / "phase.png")
+    zipped = Grid("committee", (parse_axis("lr=0.2,0.5"), parse_axis("noise=0,0.3")), fixed={"K": 2, "M": 2},
+                  zipped=True)
+    run_sweep(zipped, tmp_path / "z", sizes=SIZES, **RUN)
+    sim = SweepStore(tmp_path / "z").simulation()
+    assert sim.eg.dims[:2] == ("point", "d") and list(sim.noise.values) == [0, 0.3]
+    save(figure(tmp_path / "z"), tmp_path / "zipped.png")
+    with pytest.raises(ValueError, match="not a dimension"):
+        figure(tmp_path / "z", select={"K": 2})

@@ -247,10 +247,6 @@ class SweepReport:
     theory_written: bool = False
     seconds: float = 0.0
 
-    @property
-    def complete(self) -> bool:
-        return self.already_done + self.computed == self.points
-
 
 def sweep_spec(grid: Grid, t_max: float, n_points: int) -> dict:
     """The identity of a sweep's store: the grid, the time axis and the hild version (as JSON values)."""
@@ -375,6 +371,15 @@ def run_sweep(grid: Grid, store, t_max: float, n_points: int = 101, sizes: Sizes
 
 # --- figures ----------------------------------------------------------------------------------------
 
+def _select(da: xr.DataArray, select: Mapping[str, Any]) -> xr.DataArray:
+    """Fix the selected parameters that da has: numbers to the nearest grid value, others exactly."""
+    for name, value in select.items():
+        if name in da.dims:
+            numeric = da[name].dtype.kind in "iuf"
+            da = da.sel({name: value}, method="nearest" if numeric else None)
+    return da
+
+
 def figure(store, variable: str = "eg", at: float | None = None, select: Mapping[str, Any] | None = None):
     """The standard figure of a sweep store, at time `at` (default: the last recorded time).
 
@@ -403,7 +408,7 @@ def figure(store, variable: str = "eg", at: float | None = None, select: Mapping
         if "done" in ds:
             da = da.where(ds.done)
         da = da.sel(t=at, method="nearest") if at is not None else da.isel(t=-1)
-        da = da.sel({k: v for k, v in select.items() if k in da.dims}, method="nearest")
+        da = _select(da, select)
         return da.swap_dims(point=axes[0]) if "point" in da.dims else da
 
     th, sm = reduce(theory, "the theory"), reduce(None if sim is None else sim.load(), "the simulation")
@@ -425,8 +430,7 @@ def figure(store, variable: str = "eg", at: float | None = None, select: Mapping
         levels = None
         if th is not None and np.isfinite(th.values).any() and np.nanmin(th.values) > 0:
             levels = np.geomspace(np.nanmin(th.values), np.nanmax(th.values), 6)[1:-1]
-        boundary = None if theory is None else theory.diverged.sel(
-            {k: v for k, v in select.items() if k in theory.diverged.dims}, method="nearest")
+        boundary = None if theory is None else _select(theory.diverged, select)
         return phase_diagram(values, x, y, contours=th, levels=levels, boundary=boundary,
                              label=f"{variable} ({source})", title=title + "; dashed: theory")
     raise ValueError(f"select: the sweep has {len(free)} free parameters ({', '.join(free)}); "
