@@ -98,11 +98,19 @@ def save(fig, path) -> None:
 
 def _geometric(values) -> bool:
     """True for a positive axis spaced evenly in log (a log range), which is drawn on a log scale."""
-    v = np.asarray(values, dtype=float)
-    if len(v) < 3 or np.any(v <= 0):
+    v = np.asarray(values)
+    if v.dtype.kind not in "iuf" or len(v) < 3 or np.any(v <= 0):
         return False
     ratios = v[1:] / v[:-1]
     return bool(np.allclose(ratios, ratios[0]) and not np.allclose(ratios, 1) and not np.allclose(np.diff(v), v[1] - v[0]))
+
+
+def _positions(values) -> tuple[np.ndarray, list | None]:
+    """Numeric axis values as they are; categorical ones (e.g. activations) at 0, 1, 2, ... with labels."""
+    values = np.asarray(values)
+    if values.dtype.kind in "iuf":
+        return values, None
+    return np.arange(len(values)), [str(v) for v in values]
 
 
 def sweep_curves(x: str, theory: xr.DataArray | None = None, simulation: xr.DataArray | None = None,
@@ -151,20 +159,23 @@ def phase_diagram(values: xr.DataArray, x: str, y: str, contours: xr.DataArray |
         z = values.transpose(y, x).values
         positive = z[np.isfinite(z) & (z > 0)]
         norm = LogNorm(positive.min(), positive.max()) if log and positive.size else None
-        mesh = ax.pcolormesh(values[x].values, values[y].values, np.ma.masked_invalid(z), norm=norm,
-                             shading="nearest", cmap="viridis")
+        (xs, xlabels), (ys, ylabels) = _positions(values[x].values), _positions(values[y].values)
+        mesh = ax.pcolormesh(xs, ys, np.ma.masked_invalid(z), norm=norm, shading="nearest", cmap="viridis")
         fig.colorbar(mesh, ax=ax, label=label)
         if contours is not None:
-            c = ax.contour(contours[x].values, contours[y].values, contours.transpose(y, x).values, levels=levels,
-                           colors="w", linewidths=0.8, linestyles="--")
+            c = ax.contour(xs, ys, contours.transpose(y, x).values, levels=levels, colors="w", linewidths=0.8,
+                           linestyles="--")
             ax.clabel(c, fontsize=6, fmt="%.2g")
         if boundary is not None:
             b = boundary.transpose(y, x).values.astype(float)
             if 0 < b.mean() < 1:
-                ax.contour(boundary[x].values, boundary[y].values, b, levels=[0.5], colors="k", linewidths=2)
-        for name, setter in ((x, ax.set_xscale), (y, ax.set_yscale)):
-            if _geometric(values[name].values):
-                setter("log")
+                ax.contour(xs, ys, b, levels=[0.5], colors="k", linewidths=2)
+        for name, labels, set_ticks, set_scale in ((x, xlabels, ax.set_xticks, ax.set_xscale),
+                                                   (y, ylabels, ax.set_yticks, ax.set_yscale)):
+            if labels is not None:
+                set_ticks(np.arange(len(labels)), labels)
+            elif _geometric(values[name].values):
+                set_scale("log")
         ax.set(xlabel=x, ylabel=y)
         if title:
             ax.set_title(title, fontsize=8)

@@ -65,6 +65,14 @@ def _fill_encoding(ds: xr.Dataset) -> dict:
     return {name: {"_FillValue": None} for name, var in ds.variables.items() if var.dtype.kind in "biu"}
 
 
+def _variable_length_strings(ds: xr.Dataset) -> xr.Dataset:
+    """Fixed-width string variables (e.g. an activation axis) as Python strings, which Zarr v3 stores
+    with its specified variable-length string type."""
+    fixed = [name for name, var in ds.variables.items() if var.dtype.kind == "U"]
+    return ds.assign({n: ds[n].astype(object) for n in fixed if n in ds.data_vars}).assign_coords(
+        {n: ds[n].astype(object) for n in fixed if n in ds.coords})
+
+
 class SweepStore:
     """A sweep's store directory (see the module docstring for its layout)."""
 
@@ -114,6 +122,7 @@ class SweepStore:
     def _write_group(self, name: str, ds: xr.Dataset, compute: bool = True) -> bool:
         """Build group `name` beside the store and rename it into place; False if it already existed."""
         final, tmp = self.path / name, self.path / _partial_name(name)
+        ds = _variable_length_strings(ds)
         try:
             ds.to_zarr(tmp, mode="w-", consolidated=False, compute=compute, encoding=_fill_encoding(ds))
             os.rename(tmp, final)

@@ -291,17 +291,8 @@ def _template(first: xr.Dataset, grid: Grid, sizes: Sizes, attrs: dict) -> xr.Da
         data[name] = (dims + var.dims, da.full(shape + var.shape, fill, dtype=var.dtype, chunks=ones + var.shape))
     data["done"] = (dims, da.zeros(shape, dtype=bool, chunks=ones))
     data["key"] = (dims, da.zeros(shape, dtype=np.uint64, chunks=ones))
-    coords = {**{c: first.coords[c].values for c in first.coords}, **_object_strings(grid.coords()),
-              "d": list(sizes.d)}
+    coords = {**{c: first.coords[c].values for c in first.coords}, **grid.coords(), "d": list(sizes.d)}
     return xr.Dataset(data, coords, attrs)
-
-
-def _object_strings(coords: dict) -> dict:
-    """String coordinates as Python objects (Zarr's variable-length strings)."""
-    def convert(values):
-        array = np.asarray(values)
-        return array.astype(object) if array.dtype.kind == "U" else array
-    return {name: (v[0], convert(v[1])) if isinstance(v, tuple) else convert(v) for name, v in coords.items()}
 
 
 def run_sweep(grid: Grid, store, t_max: float, n_points: int = 101, sizes: Sizes | None = None,
