@@ -44,7 +44,10 @@ class InProcess:
 
 
 class LocalProcesses:
-    """A pool of `workers` fresh Python processes (spawned, not forked: JAX is not fork-safe)."""
+    """A pool of `workers` fresh Python processes (spawned, not forked: JAX is not fork-safe).
+
+    A worker process that dies breaks the pool: the tasks not finished then are recorded as failed
+    (`--retry-failed` reruns them), where Dask would rerun them by itself."""
 
     def __init__(self, workers: int):
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
