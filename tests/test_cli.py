@@ -109,3 +109,26 @@ def test_theory_only_sweep_and_bad_sweep_input(tmp_path):
     assert not (tmp_path / "bad").exists()
     assert runner.invoke(app, ["sweep", "status", str(tmp_path)]).exit_code == 2
     assert runner.invoke(app, ["plot", str(store)]).exit_code == 0  # a theory-only phase diagram
+
+
+def test_run_deep_linear_writes_results_and_agrees_with_its_theory(tmp_path):
+    out = tmp_path / "dl"
+    result = runner.invoke(app, ["run", "deep_linear", "--singular-values", "3,1", "--width", "2", "--init", "lambda",
+                                 "--lam", "1", "--init-scale", "0.05", "--seeds", "2", "--t-max", "4",
+                                 "--n-points", "41", "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in out.iterdir()} == {"theory.nc", "simulation.nc", "figure.png", "summary.json"}
+    agreement = json.loads((out / "summary.json").read_text())["agreement"]
+    assert agreement["function"]["max_abs"] < 0.01 * 3 and agreement["ntk"]["max_abs"] < 0.05
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--singular-values", "-1,2"], "singular_values must be"), (["--singular-values", "a"], "singular-values must"),
+    (["--width", "0"], "width must be"), (["--lr-scales", "1,0"], "lr_scales must be"),
+    (["--init", "random"], "no exact theory"), (["--seeds", "0"], "seeds must be"),
+    (["--lam", "1", "--width", "5"], "lam must be <= 0 when width > d_out"),
+])
+def test_run_deep_linear_refuses_bad_input(args, message, tmp_path):
+    result = runner.invoke(app, ["run", "deep_linear", *args, "--out", str(tmp_path / "x")])
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert not (tmp_path / "x").exists()

@@ -1,0 +1,37 @@
+"""The standard figure of a two-layer linear network: mode trajectories, loss, and NTK movement."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import xarray as xr
+
+from hild.plot import STYLE
+
+
+def _mean(da):
+    return da.mean("seed") if "seed" in da.dims else da
+
+
+def figure(theory: xr.Dataset | None, simulation: xr.Dataset | None = None, title: str = ""):
+    """Three panels: modes u_a(t) (theory lines, simulation seed means as dots), loss (log), NTK movement."""
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(1, 3, figsize=(10, 3.0), constrained_layout=True)
+        for ds, kind in ((theory, "theory"), (simulation, "simulation")):
+            if ds is None:
+                continue
+            thin = slice(None, None, max(1, ds.sizes["t"] // 40)) if kind == "simulation" else slice(None)
+            style = dict(ls="-", lw=1.2) if kind == "theory" else dict(ls="none", marker="o", ms=2.5)
+            modes = _mean(ds.modes)
+            for m in range(modes.sizes["mode"]):
+                axes[0].plot(ds.t[thin], modes.isel(mode=m)[thin], color=f"C{m % 10}",
+                             label=f"mode {m + 1}" if kind == "theory" or theory is None else None, **style)
+            axes[1].plot(ds.t[thin], _mean(ds.loss)[thin], color="k", label=kind, **style)
+            axes[2].plot(ds.t[thin], _mean(ds.ntk_movement)[thin], color="C3", label=kind, **style)
+        axes[0].set(xlabel="t = lr · steps", ylabel=r"mode strength $u_\alpha$")
+        axes[0].legend(fontsize=7)
+        axes[1].set(xlabel="t = lr · steps", ylabel="loss", yscale="log")
+        axes[1].legend(fontsize=7)
+        axes[2].set(xlabel="t = lr · steps", ylabel=r"$\|\Theta(t)-\Theta(0)\|/\|\Theta(0)\|$", yscale="symlog")
+        if title:
+            fig.suptitle(title, fontsize=9)
+    return fig
