@@ -11,7 +11,9 @@ from hild.claims import all_claims
 QUICK = ["committee.plateau", "committee.noise_floor", "committee.both_layers", "committee.linear_exact"]
 ELSEWHERE = {"committee.ode_matches_sgd": "test_cli.py",
              "deep_linear.saxe_modes": "test_deep_linear.py", "deep_linear.lambda_balanced": "test_deep_linear.py",
-             "deep_linear.get_rich_quick": "test_deep_linear.py"}
+             "deep_linear.get_rich_quick": "test_deep_linear.py",
+             "deep_linear.conservation_laws": "test_deep_linear_mechanics.py",
+             "deep_linear.linear_autoencoder": "test_deep_linear_mechanics.py"}
 
 
 @pytest.mark.parametrize("name", QUICK)
