@@ -136,3 +136,18 @@ def test_claim_holds_at_quick_size(name):
 def test_claim_holds_at_paper_size(name):
     result = hild.reproduce(name, size="paper")
     assert result.holds, result.summary()
+
+
+def test_deeper_balanced_networks_follow_their_mode_ode():
+    from hild.deep_linear.deep import mode_trajectory_deep, simulate_deep
+
+    t = np.linspace(0, 6, 61)
+    np.testing.assert_allclose(mode_trajectory_deep(t, [3.0, 1.0], 1e-3, 2), saxe_sigmoid(t[:, None], [3.0, 1.0], 1e-3),
+                               rtol=1e-7, atol=1e-12)
+    sim = simulate_deep([2.0, 1.0], 3, lr=1e-3, u0=0.05, t_max=6, n_points=61, seeds=2)
+    exact = mode_trajectory_deep(sim.t.values, [2.0, 1.0], 0.05, 3)
+    assert np.max(np.abs(sim.modes.values - exact)) < 0.01
+    with pytest.raises(ValueError, match="depth must be an integer >= 2"):
+        simulate_deep([1.0], 1)
+    with pytest.raises(ValueError, match="singular_values must be"):
+        simulate_deep([-1.0], 3)

@@ -12,6 +12,7 @@ import xarray as xr
 from hild.claims import Check, Outcome, claim
 from hild.deep_linear import (DeepLinear, learning_time, minimal_model, mode_trajectory, path_deviation,
                               predicted_drift, saxe_sigmoid, saxe_time, simulate_batch)
+from hild.deep_linear.deep import mode_trajectory_deep, simulate_deep
 from hild.plot import STYLE
 
 SAXE, DOMINE, KUNIN = ("1312.6120",), ("2409.14623",), ("2406.06158", "2012.04728")
@@ -46,7 +47,8 @@ def _crossing(t, u, level) -> float:
 @claim("deep_linear.saxe_modes",
        "From an aligned balanced start (u0 = 1e-3, lr = 1e-3) GD mode strengths follow the exact sigmoids "
        "u = s e^{2st}/(e^{2st} - 1 + s/u0) within 1% of s; the s = 3 mode is half-learnt after (1000/6) ln 2999 = "
-       "1334 steps; from a small random start modes are learnt in order of s with half-times ∝ 1/s within 15%", SAXE)
+       "1334 steps; from a small random start modes are learnt in order of s with half-times ∝ 1/s within 15%; "
+       "deeper balanced networks (D = 3, 4 layers, u0 = 0.05) follow u' = D u^(2 - 2/D) (s - u) within 1% of s", SAXE)
 def saxe_modes(size: str, progress: bool) -> Outcome:
     d, seeds = {"quick": (5, 4), "paper": (10, 8)}[size]
     s = np.zeros(d)
@@ -65,6 +67,9 @@ def saxe_modes(size: str, progress: bool) -> Outcome:
                        for j in range(seeds)]).mean(0)
     scaled = s[:4] * halves
     th = aligned.theory(t_max=22, n_points=881)
+    deep = {D: simulate_deep(s[:4], D, lr=1e-3, u0=0.05, t_max=12, n_points=241, seeds=2) for D in (3, 4)}
+    deep_exact = {D: mode_trajectory_deep(sim_D.t.values, s[:4], 0.05, D) for D, sim_D in deep.items()}
+    deep_err = {D: float(np.max(np.abs(deep[D].modes.mean("seed").values - deep_exact[D]) / s[:4])) for D in deep}
     checks = [
         _at_most("max_t |u_GD - u_sigmoid| / s, worst of s = 3, 2, 1, 0.5", float(rel.max()), 0.01),
         _at_most("max_t |u_GD - u_exact| of the s = 0 modes", zero_modes, 0.01 * 0.5),
@@ -72,9 +77,16 @@ def saxe_modes(size: str, progress: bool) -> Outcome:
         _within("half-learning time of the s = 3 mode (steps, GD)", t_half_steps, 1000 / 6 * np.log(2999), 0.01),
         _yes("random start: half-times increase as s decreases", bool(np.all(np.diff(halves) > 0))),
         _at_most("random start: spread of s * t_half (max / min - 1)", float(scaled.max() / scaled.min() - 1), 0.15),
+        *[_at_most(f"depth {D}: max_t |u_GD - u_ODE| / s", err, 0.01) for D, err in deep_err.items()],
     ]
     with plt.rc_context(STYLE):
-        fig, (a, b) = plt.subplots(1, 2, figsize=(8, 3.2), constrained_layout=True)
+        fig, (a, b, c) = plt.subplots(1, 3, figsize=(11, 3.2), constrained_layout=True)
+        for D, ls in ((3, "-"), (4, "--")):
+            for k in range(4):
+                c.plot(deep[D].t, deep_exact[D][:, k], ls, color=f"C{k}", lw=1.0, label=f"D = {D}" if k == 0 else None)
+                c.plot(deep[D].t[::12], deep[D].modes.mean("seed").values[::12, k], "o", color=f"C{k}", ms=2)
+        c.set(xlabel="t = lr · steps", ylabel=r"$u_\alpha$", title="deeper balanced nets: ODE (lines) vs GD")
+        c.legend(fontsize=7)
         for k in range(4):
             a.plot(t, exact[:, k], color=f"C{k}", lw=1.2, label=f"sigmoid s = {s[k]:g}")
             a.plot(t[::16], gd[::16, k], "o", color=f"C{k}", ms=2.5)
@@ -85,6 +97,7 @@ def saxe_modes(size: str, progress: bool) -> Outcome:
         a.legend(fontsize=7)
         b.legend(fontsize=7)
     numbers = {"max_t |u_GD - u| / s": float(rel.max()), "t_half s=3 (steps, GD)": t_half_steps,
+               **{f"depth {D}: max_t |u_GD - u_ODE| / s": err for D, err in deep_err.items()},
                **{f"random start s * t_half, s = {s[k]:g}": float(scaled[k]) for k in range(4)}}
     return Outcome(checks, {"theory": th, "simulation": sim, "simulation_random": sim_rand}, fig, numbers)
 
