@@ -13,7 +13,9 @@ ELSEWHERE = {"committee.ode_matches_sgd": "test_cli.py",
              "deep_linear.saxe_modes": "test_deep_linear.py", "deep_linear.lambda_balanced": "test_deep_linear.py",
              "deep_linear.get_rich_quick": "test_deep_linear.py",
              "deep_linear.conservation_laws": "test_deep_linear_mechanics.py",
-             "deep_linear.linear_autoencoder": "test_deep_linear_mechanics.py"}
+             "deep_linear.linear_autoencoder": "test_deep_linear_mechanics.py",
+             **{f"diffusion.{n}": "test_diffusion.py"
+                for n in ("optimal_denoiser", "kl_law", "memorisation", "transition", "train_test_gap")}}
 
 
 @pytest.mark.parametrize("name", QUICK)

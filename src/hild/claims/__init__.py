@@ -120,7 +120,7 @@ def reproduce(name: str, size: str = "quick", progress: bool = False) -> ClaimRe
 
 
 def _load() -> None:
-    from hild.claims import committee, deep_linear, deep_linear_mechanics  # noqa: F401  (register their claims)
+    from hild.claims import committee, deep_linear, deep_linear_mechanics, diffusion  # noqa: F401  (register their claims)
 
 
 def dumps(result: ClaimResult) -> str:
