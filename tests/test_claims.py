@@ -15,7 +15,9 @@ ELSEWHERE = {"committee.ode_matches_sgd": "test_cli.py",
              "deep_linear.conservation_laws": "test_deep_linear_mechanics.py",
              "deep_linear.linear_autoencoder": "test_deep_linear_mechanics.py",
              **{f"diffusion.{n}": "test_diffusion.py"
-                for n in ("optimal_denoiser", "kl_law", "memorisation", "transition", "train_test_gap")}}
+                for n in ("optimal_denoiser", "kl_law", "memorisation", "transition", "train_test_gap")},
+             **{f"signal_prop.{n}": "test_signal_prop.py"
+                for n in ("layer_map", "two_failure_modes", "critical_residual", "order_chaos")}}
 
 
 @pytest.mark.parametrize("name", QUICK)

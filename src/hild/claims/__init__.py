@@ -120,7 +120,8 @@ def reproduce(name: str, size: str = "quick", progress: bool = False) -> ClaimRe
 
 
 def _load() -> None:
-    from hild.claims import committee, deep_linear, deep_linear_mechanics, diffusion  # noqa: F401  (register their claims)
+    # importing a family's module registers its claims
+    from hild.claims import committee, deep_linear, deep_linear_mechanics, diffusion, signal_prop  # noqa: F401
 
 
 def dumps(result: ClaimResult) -> str:
