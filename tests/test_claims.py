@@ -17,7 +17,9 @@ ELSEWHERE = {"committee.ode_matches_sgd": "test_cli.py",
              **{f"diffusion.{n}": "test_diffusion.py"
                 for n in ("optimal_denoiser", "kl_law", "memorisation", "transition", "train_test_gap")},
              **{f"signal_prop.{n}": "test_signal_prop.py"
-                for n in ("layer_map", "two_failure_modes", "critical_residual", "order_chaos")}}
+                for n in ("layer_map", "two_failure_modes", "critical_residual", "order_chaos")},
+             **{f"cumulants.{n}": "test_cumulants.py" for n in ("fastica_d4", "spectral_baseline", "correlated_latents")},
+             "cumulants.nn_vs_random_features": "test_cumulants_networks.py"}
 
 
 @pytest.mark.parametrize("name", QUICK)

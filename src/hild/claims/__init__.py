@@ -121,7 +121,8 @@ def reproduce(name: str, size: str = "quick", progress: bool = False) -> ClaimRe
 
 def _load() -> None:
     # importing a family's module registers its claims
-    from hild.claims import committee, deep_linear, deep_linear_mechanics, diffusion, signal_prop  # noqa: F401
+    from hild.claims import (committee, cumulants, cumulants_networks, deep_linear, deep_linear_mechanics,  # noqa: F401
+                             diffusion, signal_prop)
 
 
 def dumps(result: ClaimResult) -> str:
