@@ -454,7 +454,7 @@ phase_app = typer.Typer(no_args_is_help=True, help="Phase diagrams: theory over 
 app.add_typer(phase_app, name="phase")
 
 
-def _range(name: str, text: str) -> "np.ndarray":
+def _range(name: str, text: str):
     """'lo:hi:n' -> n evenly spaced values (geometric with 'log:lo:hi:n')."""
     import numpy as np
 

@@ -31,6 +31,23 @@ class Check:
         return {"what": self.what, "measured": measured, "expected": self.expected, "passed": bool(self.passed)}
 
 
+def at_most(what: str, measured: float, bound: float) -> Check:
+    return Check(what, measured, f"<= {bound:.4g}", bool(measured <= bound))
+
+
+def at_least(what: str, measured: float, bound: float) -> Check:
+    return Check(what, measured, f">= {bound:.4g}", bool(measured >= bound))
+
+
+def within(what: str, measured: float, target: float, rel: float) -> Check:
+    """measured within a relative tolerance `rel` of target."""
+    return Check(what, measured, f"{target:.5g} +- {100 * rel:g}%", bool(abs(measured - target) <= rel * abs(target)))
+
+
+def between(what: str, measured: float, low: float, high: float) -> Check:
+    return Check(what, measured, f"in [{low:.4g}, {high:.4g}]", bool(low <= measured <= high))
+
+
 @dataclass
 class Outcome:
     """What a claim's run returns: its checks, the datasets it computed and its figure."""

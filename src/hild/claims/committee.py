@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
 
-from hild.claims import Check, Outcome, claim
+from hild.claims import Check, Outcome, at_most, claim, within
 from hild.online import Committee, linear_closed_form, theory_batch
 from hild.online.simulate import initial_weights
 from hild.online.theory import overlaps_from
@@ -22,14 +22,6 @@ PLATEAU_LIMIT_K2 = (2 / np.pi) * (np.pi / 6 - 2 * np.arcsin(1 / 4))
 
 def _seed_mean(da: xr.DataArray) -> np.ndarray:
     return (da.mean("seed") if "seed" in da.dims else da).values
-
-
-def _within(what: str, measured: float, target: float, rel: float) -> Check:
-    return Check(what, measured, f"{target:.5g} +- {100 * rel:g}%", bool(abs(measured - target) <= rel * abs(target)))
-
-
-def _at_most(what: str, measured: float, bound: float) -> Check:
-    return Check(what, measured, f"<= {bound:.4g}", bool(measured <= bound))
 
 
 # --- committee.ode_matches_sgd ---------------------------------------------------------------------
@@ -54,9 +46,9 @@ def ode_matches_sgd(size: str, progress: bool) -> Outcome:
     worst = int(np.argmax(excess))
     relative = np.abs(eg_th - eg_sim) / eg_sim
     checks = [
-        _at_most(f"max_t |eg_ODE - eg_SGD| - (0.1 eg_SGD + 2e-4), worst at t = {sim.t.values[worst]:.0f}",
+        at_most(f"max_t |eg_ODE - eg_SGD| - (0.1 eg_SGD + 2e-4), worst at t = {sim.t.values[worst]:.0f}",
                  float(excess.max()), 0.0),
-        _at_most("seeds diverged", float(sim.diverged.sum()), 0),
+        at_most("seeds diverged", float(sim.diverged.sum()), 0),
     ]
     fig = trajectories(th, sim, title=f"ODE vs online SGD: K = M = 2, erf, lr 0.5, d = {d}, {seeds} seeds")
     numbers = {"max_t |eg_ODE - eg_SGD| / eg_SGD": float(relative.max()),
@@ -107,12 +99,12 @@ def plateau(size: str, progress: bool) -> Outcome:
     ordered = bool(np.all(np.diff(heights[np.argsort(lrs)]) > 0) and np.all(heights > PLATEAU_LIMIT_K2))
     i05, i01 = lrs.index(0.5), lrs.index(0.1)
     checks = [
-        _within("plateau height at lr 0.5 (ODE)", heights[i05], 0.0147, 0.05),
-        _within("plateau height at lr 0.1 (ODE)", heights[i01], 0.0121, 0.05),
-        _within("lr -> 0 limit of the height (linear fit, 3 smallest lr)", float(limit), PLATEAU_LIMIT_K2, 0.02),
+        within("plateau height at lr 0.5 (ODE)", heights[i05], 0.0147, 0.05),
+        within("plateau height at lr 0.1 (ODE)", heights[i01], 0.0121, 0.05),
+        within("lr -> 0 limit of the height (linear fit, 3 smallest lr)", float(limit), PLATEAU_LIMIT_K2, 0.02),
         Check("heights decrease with lr and stay above the limit (1 = yes)", float(ordered), "1", ordered),
-        _at_most("spread of lr x t_exit (max / min)", float(products.max() / products.min()), 1.25),
-        _within(f"SGD plateau height at lr 0.5, d = {d_sim}, t in [40, 100]", sim_height, th_height, 0.05),
+        at_most("spread of lr x t_exit (max / min)", float(products.max() / products.min()), 1.25),
+        within(f"SGD plateau height at lr 0.5, d = {d_sim}, t in [40, 100]", sim_height, th_height, 0.05),
     ]
     with plt.rc_context(STYLE):
         fig, (a, b) = plt.subplots(1, 2, figsize=(8, 3.2), constrained_layout=True)
@@ -186,9 +178,9 @@ def noise_floor(size: str, progress: bool) -> Outcome:
     rel = np.abs(sim_floors - floors) / floors
     prediction = lr * sigma ** 2 / (2 * np.pi)
     checks = [
-        _at_most("max |second difference| of eg*(K) / slope (linearity)", float(curvature / slope), 0.15),
-        _within("slope d eg* / dK (ODE)", float(slope), prediction, 0.20),
-        _at_most(f"max_K |eg*_SGD - eg*_ODE| / eg*_ODE, d = {d}", float(rel.max()), 0.10),
+        at_most("max |second difference| of eg*(K) / slope (linearity)", float(curvature / slope), 0.15),
+        within("slope d eg* / dK (ODE)", float(slope), prediction, 0.20),
+        at_most(f"max_K |eg*_SGD - eg*_ODE| / eg*_ODE, d = {d}", float(rel.max()), 0.10),
     ]
     fig = _floor_figure(Ks, {"ODE, t in [300, 500]": (Ks, floors, "-o"), f"SGD d = {d}": (Ks, sim_floors, "s"),
                              "linear response lr σ²(K − M + M/√3)/2π":
@@ -217,11 +209,11 @@ def both_layers(size: str, progress: bool) -> Outcome:
     sims, sim_final = _simulated_floors(K_sim, both, d, seeds, t_sim, window, progress)
     th_at_sim = _time_average(th_both, *window)[[Ks.index(K) for K in K_sim]]
     checks = [
-        _at_most("max_K eg_final(K) / eg_final(K = M), both layers (ODE)", float(np.max(final_both / final_both[0])),
+        at_most("max_K eg_final(K) / eg_final(K = M), both layers (ODE)", float(np.max(final_both / final_both[0])),
                  1.0),
         Check("eg*(K_max) / eg*(K = M), first layer only (ODE), grows", float(final_first[-1] / final_first[0]),
               "> 2", bool(final_first[-1] / final_first[0] > 2)),
-        _at_most(f"max |eg_SGD - eg_ODE| / eg_ODE, t in [{window[0]:g}, {window[1]:g}], K = {list(K_sim)}, d = {d}",
+        at_most(f"max |eg_SGD - eg_ODE| / eg_ODE, t in [{window[0]:g}, {window[1]:g}], K = {list(K_sim)}, d = {d}",
                  float(np.max(np.abs(sim_final - th_at_sim) / th_at_sim)), 0.10),
     ]
     fig = _floor_figure(Ks, {"both layers (ODE, t = 3000)": (Ks, final_both, "-o"),
@@ -247,9 +239,9 @@ def linear_exact(size: str, progress: bool) -> Outcome:
     closed = np.mean([linear_closed_form(scenario, sim.t.values, init=s) for s in starts], axis=0)
     ode_err = float(np.max(np.abs(_seed_mean(th.eg) - closed) / closed))
     sim_err = float(np.max(np.abs(_seed_mean(sim.eg) - closed) / closed))
-    checks = [_at_most("max_t |eg_ODE - eg_closed| / eg_closed", ode_err, 1e-6),
-              _at_most(f"max_t |eg_SGD - eg_closed| / eg_closed, d = {d}, {seeds} seeds", sim_err, 0.02)]
-    fig = trajectories(th, sim, title=f"Linear committee (K = M = 2, lr 0.2, noise 0.5): ODE = closed form = SGD")
+    checks = [at_most("max_t |eg_ODE - eg_closed| / eg_closed", ode_err, 1e-6),
+              at_most(f"max_t |eg_SGD - eg_closed| / eg_closed, d = {d}, {seeds} seeds", sim_err, 0.02)]
+    fig = trajectories(th, sim, title="Linear committee (K = M = 2, lr 0.2, noise 0.5): ODE = closed form = SGD")
     fig.axes[0].plot(sim.t.values, closed, "--", color="C3", lw=1, label="closed form")
     fig.axes[0].legend(fontsize=7)
     return Outcome(checks, {"theory": th, "simulation": sim}, fig)

@@ -7,27 +7,14 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-import xarray as xr
 
-from hild.claims import Check, Outcome, claim
+from hild.claims import Check, Outcome, at_least, at_most, claim, within
 from hild.deep_linear import (DeepLinear, learning_time, minimal_model, mode_trajectory, path_deviation,
-                              predicted_drift, saxe_sigmoid, saxe_time, simulate_batch)
+                              predicted_drift, saxe_sigmoid, simulate_batch)
 from hild.deep_linear.deep import mode_trajectory_deep, simulate_deep
 from hild.plot import STYLE
 
 SAXE, DOMINE, KUNIN = ("1312.6120",), ("2409.14623",), ("2406.06158", "2012.04728")
-
-
-def _at_most(what: str, measured: float, bound: float) -> Check:
-    return Check(what, measured, f"<= {bound:.4g}", bool(measured <= bound))
-
-
-def _at_least(what: str, measured: float, bound: float) -> Check:
-    return Check(what, measured, f">= {bound:.4g}", bool(measured >= bound))
-
-
-def _within(what: str, measured: float, target: float, rel: float) -> Check:
-    return Check(what, measured, f"{target:.5g} +- {100 * rel:g}%", bool(abs(measured - target) <= rel * abs(target)))
 
 
 def _yes(what: str, ok: bool) -> Check:
@@ -71,13 +58,13 @@ def saxe_modes(size: str, progress: bool) -> Outcome:
     deep_exact = {D: mode_trajectory_deep(sim_D.t.values, s[:4], 0.05, D) for D, sim_D in deep.items()}
     deep_err = {D: float(np.max(np.abs(deep[D].modes.mean("seed").values - deep_exact[D]) / s[:4])) for D in deep}
     checks = [
-        _at_most("max_t |u_GD - u_sigmoid| / s, worst of s = 3, 2, 1, 0.5", float(rel.max()), 0.01),
-        _at_most("max_t |u_GD - u_exact| of the s = 0 modes", zero_modes, 0.01 * 0.5),
-        _at_most("max_t |closed form (lambda = 0) - Saxe sigmoid|", sigmoid_gap, 1e-12),
-        _within("half-learning time of the s = 3 mode (steps, GD)", t_half_steps, 1000 / 6 * np.log(2999), 0.01),
+        at_most("max_t |u_GD - u_sigmoid| / s, worst of s = 3, 2, 1, 0.5", float(rel.max()), 0.01),
+        at_most("max_t |u_GD - u_exact| of the s = 0 modes", zero_modes, 0.01 * 0.5),
+        at_most("max_t |closed form (lambda = 0) - Saxe sigmoid|", sigmoid_gap, 1e-12),
+        within("half-learning time of the s = 3 mode (steps, GD)", t_half_steps, 1000 / 6 * np.log(2999), 0.01),
         _yes("random start: half-times increase as s decreases", bool(np.all(np.diff(halves) > 0))),
-        _at_most("random start: spread of s * t_half (max / min - 1)", float(scaled.max() / scaled.min() - 1), 0.15),
-        *[_at_most(f"depth {D}: max_t |u_GD - u_ODE| / s", err, 0.01) for D, err in deep_err.items()],
+        at_most("random start: spread of s * t_half (max / min - 1)", float(scaled.max() / scaled.min() - 1), 0.15),
+        *[at_most(f"depth {D}: max_t |u_GD - u_ODE| / s", err, 0.01) for D, err in deep_err.items()],
     ]
     with plt.rc_context(STYLE):
         fig, (a, b, c) = plt.subplots(1, 3, figsize=(11, 3.2), constrained_layout=True)
@@ -138,12 +125,12 @@ def lambda_balanced(size: str, progress: bool) -> Outcome:
     worst = max(errors, key=errors.get)
     movement = np.array(movement)
     checks = [
-        _at_most("aligned mode: max_lambda max_t |u_GD - u_exact| / s", float(mode_err.max()), 0.01),
-        _at_most(f"matrix: max over lambda and variables of max|GD - exact| / max|exact| (worst {worst})",
+        at_most("aligned mode: max_lambda max_t |u_GD - u_exact| / s", float(mode_err.max()), 0.01),
+        at_most(f"matrix: max over lambda and variables of max|GD - exact| / max|exact| (worst {worst})",
                  errors[worst], 0.01),
         _yes("relative NTK movement at t = 5 decreases with |lambda|", bool(np.all(np.diff(movement) < 0))),
         _yes("half-time to u = s/2 decreases with |lambda|", bool(np.all(np.diff(halves) < 0))),
-        _within("lambda = 10: |lambda| t_half (lazy limit ln 2 - O(s^2/lambda^2))", float(10 * halves[-1]), np.log(2), 0.05),
+        within("lambda = 10: |lambda| t_half (lazy limit ln 2 - O(s^2/lambda^2))", float(10 * halves[-1]), np.log(2), 0.05),
     ]
     with plt.rc_context(STYLE):
         fig, (a, b) = plt.subplots(1, 2, figsize=(8, 3.2), constrained_layout=True)
@@ -198,12 +185,12 @@ def get_rich_quick(size: str, progress: bool) -> Outcome:
     movement = np.array([float(sc.theory(t_max=10, n_points=201).ntk_movement[-1]) for sc in small])
     i0 = DELTAS.index(0.0)
     checks = [
-        _at_most("max_t |delta(t) - delta(0)| under the exact gradient flow", conserved, 1e-10),
-        _within(f"GD drift of delta at lr {lrs[0]:g} vs predicted", drifts[0], preds[0], 0.05),
-        _within(f"GD drift ratio lr {lrs[0]:g} / lr {lrs[1]:g}", drifts[0] / drifts[1], 2.0, 0.05),
-        _at_most("max_t |beta_hat_GD - beta_hat_exact| / ||beta||, all delta", path_err, 0.01),
-        _at_most("delta = 10: path deviation from a straight line", dev[10.0], 1e-2),
-        _at_least("path deviation from a straight line, delta = 0 over delta = 10", dev[0.0] / dev[10.0], 10.0),
+        at_most("max_t |delta(t) - delta(0)| under the exact gradient flow", conserved, 1e-10),
+        within(f"GD drift of delta at lr {lrs[0]:g} vs predicted", drifts[0], preds[0], 0.05),
+        within(f"GD drift ratio lr {lrs[0]:g} / lr {lrs[1]:g}", drifts[0] / drifts[1], 2.0, 0.05),
+        at_most("max_t |beta_hat_GD - beta_hat_exact| / ||beta||, all delta", path_err, 0.01),
+        at_most("delta = 10: path deviation from a straight line", dev[10.0], 1e-2),
+        at_least("path deviation from a straight line, delta = 0 over delta = 10", dev[0.0] / dev[10.0], 10.0),
         _yes("NTK movement is largest at delta = 0 and falls with |delta| on both sides",
              bool(np.all(np.diff(movement[:i0 + 1]) > 0) and np.all(np.diff(movement[i0:]) < 0))),
     ]

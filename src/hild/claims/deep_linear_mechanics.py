@@ -12,24 +12,12 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from hild.claims import Check, Outcome, claim
+from hild.claims import Outcome, at_least, at_most, claim, within
 from hild.deep_linear import autoencoder as ae
 from hild.deep_linear.mechanics import discrete_law, drift_exponent, flow_law, train
 from hild.plot import STYLE
 
 MECHANICS, LAE = ("2012.04728",), ("1901.08168",)
-
-
-def _at_most(what: str, measured: float, bound: float) -> Check:
-    return Check(what, measured, f"<= {bound:.4g}", bool(measured <= bound))
-
-
-def _at_least(what: str, measured: float, bound: float) -> Check:
-    return Check(what, measured, f">= {bound:.4g}", bool(measured >= bound))
-
-
-def _within(what: str, measured: float, target: float, rel: float) -> Check:
-    return Check(what, measured, f"{target:.5g} +- {100 * rel:g}%", bool(abs(measured - target) <= rel * abs(target)))
 
 
 # (quantity, its driving gradient term, law kind, normaliser of the error or None for |Q| itself)
@@ -108,14 +96,14 @@ def conservation_laws(size: str, progress: bool) -> Outcome:
     for label, ds in (("SGD", sgd), ("GD", gd)):
         for var in ("scale_norm2", "rescale_layer"):
             slopes[(label, var)] = (drift_exponent(LRS, _drifts(ds, var, T)), _drifts(ds, var, T))
-    checks = [_at_most(f"exact discrete law, {name}: max |law - measured| / max|Q|", exact[name], 1e-10)
+    checks = [at_most(f"exact discrete law, {name}: max |law - measured| / max|Q|", exact[name], 1e-10)
               for name in GROUPS]
-    checks += [_at_most(f"paper integral law (kernel e^(-2 wd (t - tau))), {name}: max relative error", paper[name],
+    checks += [at_most(f"paper integral law (kernel e^(-2 wd (t - tau))), {name}: max relative error", paper[name],
                         0.02) for name in GROUPS]
-    checks.append(_at_least("gradient-flow value (conserved ||W1 row||^2, wd 0, lr 0.04): max relative miss",
+    checks.append(at_least("gradient-flow value (conserved ||W1 row||^2, wd 0, lr 0.04): max relative miss",
                             gf_miss, 0.10))
     for var in ("scale_norm2", "rescale_layer"):
-        checks.append(_within(f"full-batch GD: exponent of the drift of {var} from its gradient-flow value vs lr "
+        checks.append(within(f"full-batch GD: exponent of the drift of {var} from its gradient-flow value vs lr "
                               f"(t = {T:g})", slopes[("GD", var)][0], 1.0, 0.05))
     with plt.rc_context(STYLE):
         fig, (a, b) = plt.subplots(1, 2, figsize=(8, 3.2), constrained_layout=True)
@@ -173,17 +161,17 @@ def linear_autoencoder(size: str, progress: bool) -> Outcome:
         other_hess.append(ae.hessian_min_eigenvalue(W1, W2, cov, lam))
     min_hess = ae.hessian_min_eigenvalue(gm["W1"], gm["W2"], cov, lam)
     checks = [
-        _at_most("GD, worst seed: ||W1 - W2^T|| / ||W2||", worst["transpose_gap"], 1e-3),
-        _at_most("GD, worst seed: max_i |sv_i(W2) / sqrt(1 - lam/s_i) - 1|", worst["singular_value_error"], 0.01),
-        _at_most("GD, worst seed: largest principal angle to the top-k PCA subspace (degrees)",
+        at_most("GD, worst seed: ||W1 - W2^T|| / ||W2||", worst["transpose_gap"], 1e-3),
+        at_most("GD, worst seed: max_i |sv_i(W2) / sqrt(1 - lam/s_i) - 1|", worst["singular_value_error"], 0.01),
+        at_most("GD, worst seed: largest principal angle to the top-k PCA subspace (degrees)",
                  worst["principal_angle_deg"], 1.0),
-        _at_most("GD, worst seed: |L - L*| (closed form tr S - sum (s_i - lam)^2 / s_i)", worst["loss_gap"], 1e-8),
-        _at_most("closed-form minimum: ||grad L||", grad_norm, 1e-10),
-        _at_least("other critical points (index sets), smallest loss excess over L*", min(other_loss) - gm["loss"],
+        at_most("GD, worst seed: |L - L*| (closed form tr S - sum (s_i - lam)^2 / s_i)", worst["loss_gap"], 1e-8),
+        at_most("closed-form minimum: ||grad L||", grad_norm, 1e-10),
+        at_least("other critical points (index sets), smallest loss excess over L*", min(other_loss) - gm["loss"],
                   1e-3),
-        _at_most("other critical points: largest smallest Hessian eigenvalue (negative: saddle)", max(other_hess),
+        at_most("other critical points: largest smallest Hessian eigenvalue (negative: saddle)", max(other_hess),
                  -1e-3),
-        _at_least("closed-form minimum: smallest Hessian eigenvalue (>= 0 up to rounding; O(k) flat rotations)",
+        at_least("closed-form minimum: smallest Hessian eigenvalue (>= 0 up to rounding; O(k) flat rotations)",
                   min_hess, -1e-9),
     ]
     with plt.rc_context(STYLE):

@@ -11,27 +11,11 @@ import numpy as np
 import xarray as xr
 from matplotlib.ticker import NullFormatter
 
-from hild.claims import Check, Outcome, claim
+from hild.claims import Outcome, at_least, at_most, between, claim, within
 from hild.diffusion import LinearDiffusion, kl_expected, kl_law_axes
 from hild.plot import STYLE
 
 PAPERS = ("2505.24769",)
-
-
-def _at_most(what: str, measured: float, bound: float) -> Check:
-    return Check(what, measured, f"<= {bound:.4g}", bool(measured <= bound))
-
-
-def _at_least(what: str, measured: float, bound: float) -> Check:
-    return Check(what, measured, f">= {bound:.4g}", bool(measured >= bound))
-
-
-def _within(what: str, measured: float, target: float, rel: float) -> Check:
-    return Check(what, measured, f"{target:.5g} +- {100 * rel:g}%", bool(abs(measured - target) <= rel * abs(target)))
-
-
-def _between(what: str, measured: float, low: float, high: float) -> Check:
-    return Check(what, measured, f"in [{low:.4g}, {high:.4g}]", bool(low <= measured <= high))
 
 
 def mp_lr(d: int, N: int, ridge: float = 0.0) -> float:
@@ -77,10 +61,10 @@ def optimal_denoiser(size: str, progress: bool) -> Outcome:
         th = sc.theory(seeds=seeds, n_points=41).sel(t=times)
         err = relative_error(sim.w_path, th.w_star, sim.w_offdiag_path, sim.b_norm_path)
         final = float(err.isel(step=-1).max())
-        checks += [_at_most(f"N = {N}: max over GD steps, t, modes, seeds of |w_GD - w_exact| / sqrt(2 lr / B)",
+        checks += [at_most(f"N = {N}: max over GD steps, t, modes, seeds of |w_GD - w_exact| / sqrt(2 lr / B)",
                             follow, 5.0),
-                   _at_most(f"N = {N}: max over t, seeds of the final ||[W_EMA - W*, b]|| / ||W*||", final, 0.01),
-                   _at_most(f"N = {N}: seeds diverged", float(sim.diverged.sum() + sim_gd.diverged.sum()), 0.0)]
+                   at_most(f"N = {N}: max over t, seeds of the final ||[W_EMA - W*, b]|| / ||W*||", final, 0.01),
+                   at_most(f"N = {N}: seeds diverged", float(sim.diverged.sum() + sim_gd.diverged.sum()), 0.0)]
         numbers.update({f"N={N}: final relative error (EMA), t={t}": float(err.sel(t=t).isel(step=-1).max())
                         for t in times})
         numbers.update({f"N={N}: max |w_GD - w_exact| / sqrt(2 lr/B)": follow, f"N={N}: sqrt(2 lr/B)": noise,
@@ -160,10 +144,10 @@ def kl_law(size: str, progress: bool) -> Outcome:
         sem = kls.std(1, ddof=1) / np.sqrt(seeds)
         dev = np.abs(mean[label] / law - 1)
         slope = _slope(ratios, mean[label] / d)
-        checks += [_at_most(f"{label}: max over N of |mean KL / Wishart law - 1|", float(dev.max()), 0.05),
-                   _within(f"{label}: slope of mean KL/d against d/N (least squares through 0)", slope,
+        checks += [at_most(f"{label}: max over N of |mean KL / Wishart law - 1|", float(dev.max()), 0.05),
+                   within(f"{label}: slope of mean KL/d against d/N (least squares through 0)", slope,
                            _slope(ratios, law / d), 0.05),
-                   _within(f"{label}: N KL / d at N = {ratios[-1]}d", float(Ns[-1] * mean[label][-1] / d),
+                   within(f"{label}: N KL / d at N = {ratios[-1]}d", float(Ns[-1] * mean[label][-1] / d),
                            (d + 3) / 4, 0.03)]
         numbers.update({f"{label}: KL/d at N/d={r}": float(m / d) for r, m in zip(ratios, mean[label])})
         numbers.update({f"{label}: sem of KL/d at N/d={r}": float(s / d) for r, s in zip(ratios, sem)})
@@ -175,11 +159,11 @@ def kl_law(size: str, progress: bool) -> Outcome:
     for spectrum, a in SPECTRA[1:]:
         label = _label(spectrum, a)
         ratio = mean[label] / iso
-        checks.append(_at_most(f"max over N of |mean KL({label}) / mean KL(isotropic) - 1|",
+        checks.append(at_most(f"max over N of |mean KL({label}) / mean KL(isotropic) - 1|",
                                float(np.abs(ratio - 1).max()), 0.10))
         numbers[f"max |KL({label}) / KL(isotropic) - 1|"] = float(np.abs(ratio - 1).max())
     z = np.concatenate([kl_z(sim, th) for sim, th in sims.values()])
-    checks.append(_at_most("max |sampled KL - exact KL| / standard error, over N, spectra and seeds",
+    checks.append(at_most("max |sampled KL - exact KL| / standard error, over N, spectra and seeds",
                            float(np.abs(z).max()), 4.0))
     numbers["Wishart law: slope of KL/d against d/N"] = _slope(ratios, law / d)
     numbers["Wishart law: log-log slope of KL against N/d"] = float(np.polyfit(np.log(ratios), np.log(law), 1)[0])
@@ -232,9 +216,9 @@ def memorisation(size: str, progress: bool) -> Outcome:
         sim = sc.simulate(seeds=seeds, denoiser=denoiser, n_samples=n, n_loss=0, progress=progress)
         h_th, h_sim = _null_variance(th), _null_variance(sim)
         nulls[name] = (th, sim)
-        checks += [_at_most(f"{name}: max |null variance sampled / exact - 1|",
+        checks += [at_most(f"{name}: max |null variance sampled / exact - 1|",
                             float(np.abs(h_sim / h_th - 1).max()), 0.05),
-                   _at_most(f"{name}: max |sampled KL - exact KL| / standard error",
+                   at_most(f"{name}: max |sampled KL - exact KL| / standard error",
                             float(np.abs(kl_z(sim, th)).max()), 4.0)]
         numbers.update({f"{name}: null-space variance (exact)": float(h_th.mean()),
                         f"{name}: null-space variance (sampled)": float(h_sim.mean()),
@@ -245,17 +229,17 @@ def memorisation(size: str, progress: bool) -> Outcome:
                             (sim.nn_distance / sim.nn_distance_test).mean())})
         data[f"theory_{name.replace(' ', '_')}"], data[f"simulation_{name.replace(' ', '_')}"] = th, sim
     th_min, sim_min = nulls["minimiser"]
-    checks += [_at_most("minimiser: null directions (d - rank Sigma_0) - (d - N + 1)",
+    checks += [at_most("minimiser: null directions (d - rank Sigma_0) - (d - N + 1)",
                         float(np.abs(th_min.null_dims - (d - N + 1)).max()), 0.0),
-               _within("minimiser: exact null-space variance (the floor beta_1)", float(_null_variance(th_min).max()),
+               within("minimiser: exact null-space variance (the floor beta_1)", float(_null_variance(th_min).max()),
                        beta1, 0.01),
-               _at_most("minimiser: sampled fraction of generated variance outside the span",
+               at_most("minimiser: sampled fraction of generated variance outside the span",
                         float(sim_min.memorisation.max()), 0.05)]
     for name in ("ridge 0.1", "early stopping"):
         th, sim = nulls[name]
         raised = float((_null_variance(th) / _null_variance(th_min)).min())
-        checks += [_at_least(f"{name}: exact null-space variance / minimiser's", raised, 100.0),
-                   _at_most(f"{name}: sampled KL / minimiser's", float((sim.kl / sim_min.kl).max()), 1.0)]
+        checks += [at_least(f"{name}: exact null-space variance / minimiser's", raised, 100.0),
+                   at_most(f"{name}: sampled KL / minimiser's", float((sim.kl / sim_min.kl).max()), 1.0)]
     numbers["target variance outside the span (expected fraction)"] = (d - N + 1) / d
     with plt.rc_context(STYLE):
         fig, (a, b) = plt.subplots(1, 2, figsize=(8.5, 3.2), constrained_layout=True)
@@ -315,10 +299,10 @@ def transition(size: str, progress: bool) -> Outcome:
     sim_mean = np.array([float(s.kl.mean()) / d for s in sims])
     ratio_nn = np.array([float((s.nn_distance / s.nn_distance_test).mean()) for s in sims])
     at_th, at_sim = steepest(fine, th_mean), steepest(coarse, sim_mean)
-    checks = [_between("theory: N/d of the steepest log-log descent of KL/d", at_th, 0.5, 2.0),
-              _between("simulation: N/d of the steepest log-log descent of KL/d", at_sim, 0.5, 2.0),
-              _at_most("absent directions differ from max(d - N + 1, 0) (1 = yes)", float(not nulls_ok), 0.0),
-              _at_most("max |sampled KL - exact KL| / standard error", float(np.abs(np.concatenate(z)).max()), 4.0)]
+    checks = [between("theory: N/d of the steepest log-log descent of KL/d", at_th, 0.5, 2.0),
+              between("simulation: N/d of the steepest log-log descent of KL/d", at_sim, 0.5, 2.0),
+              at_most("absent directions differ from max(d - N + 1, 0) (1 = yes)", float(not nulls_ok), 0.0),
+              at_most("max |sampled KL - exact KL| / standard error", float(np.abs(np.concatenate(z)).max()), 4.0)]
     numbers = {**{f"KL/d exact, N/d={r:.3g}": float(m) for r, m in zip(fine, th_mean)},
                **{f"KL/d sampled, N/d={r:.3g}": float(m) for r, m in zip(coarse, sim_mean)},
                **{f"nearest-training-point distance generated / fresh, N/d={r:.3g}": float(x)
@@ -326,7 +310,7 @@ def transition(size: str, progress: bool) -> Outcome:
                "steepest descent N/d (theory)": at_th, "steepest descent N/d (simulation)": at_sim}
     with plt.rc_context(STYLE):
         fig, (a, b) = plt.subplots(1, 2, figsize=(8.5, 3.2), constrained_layout=True)
-        a.fill_between(fine, th_mean - 2 * th_sem, th_mean + 2 * th_sem, color="C0", alpha=0.3, lw=0)
+        a.fillbetween(fine, th_mean - 2 * th_sem, th_mean + 2 * th_sem, color="C0", alpha=0.3, lw=0)
         a.plot(fine, th_mean, "-", color="C0", label=f"exact (mean of {seeds} training sets)")
         a.plot(coarse, sim_mean, "o", color="C1", ms=4, label="sampled")
         kl_law_axes(a, d, np.geomspace(1 + 1 / d, 8, 100))
@@ -377,16 +361,16 @@ def train_test_gap(size: str, progress: bool) -> Outcome:
         formula = th.gap.sel(t=times)
         z = ((sim.gap - formula) / sim.gap_sem).values
         summed = float(np.abs(sim.gap.sum("t") / formula.sum("t") - 1).max())
-        checks += [_at_most(f"N = {N}: max over t, seeds of |measured gap - formula| / standard error",
+        checks += [at_most(f"N = {N}: max over t, seeds of |measured gap - formula| / standard error",
                             float(np.abs(z).max()), 4.0),
-                   _at_most(f"N = {N}: max over seeds of |sum_t measured gap / sum_t formula - 1|", summed, 0.02)]
+                   at_most(f"N = {N}: max over seeds of |sum_t measured gap / sum_t formula - 1|", summed, 0.02)]
         relative_gap[N] = float((th.gap.sel(t=1) / th.loss_train.sel(t=1)).mean())
         numbers.update({f"N={N}: max |z|": float(np.abs(z).max()), f"N={N}: summed gap relative error": summed,
                         f"N={N}: gap / train loss at t=1": relative_gap[N]})
         if N < d:
             old = gap_without_mean(th, sc).sel(t=times)
             z_old = float(np.abs((sim.gap - old) / sim.gap_sem).max())
-            checks.append(_at_least(f"N = {N}: max |measured gap - formula without the mean term| / standard error",
+            checks.append(at_least(f"N = {N}: max |measured gap - formula without the mean term| / standard error",
                                     z_old, 4.0))
             numbers[f"N={N}: formula without mean term, max |z|"] = z_old
             numbers[f"N={N}: formula without mean term, summed relative error"] = float(
@@ -394,7 +378,7 @@ def train_test_gap(size: str, progress: bool) -> Outcome:
         runs[N] = (th, sim)
         data[f"theory_N{N}"], data[f"simulation_N{N}"] = th, sim
     lo, hi = min(Ns), max(Ns)
-    checks.append(_at_least(f"gap / train loss at t = 1: N = {lo} over N = {hi}", relative_gap[lo] / relative_gap[hi],
+    checks.append(at_least(f"gap / train loss at t = 1: N = {lo} over N = {hi}", relative_gap[lo] / relative_gap[hi],
                             1000.0))
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(1, len(Ns), figsize=(8.5, 3.2), constrained_layout=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from hild.claims import Check, Outcome, claim
+from hild.claims import Outcome, at_least, at_most, claim
 from hild.plot import STYLE
 from hild.signal_prop import (RandomTransformer, angle_exponent, beta_c, critical_residual as alpha_critical, entropy,
                               exponents, finite_rem, gradient_exponent, layer_map, participation_ratio, run_points)
@@ -18,14 +18,6 @@ from hild.signal_prop.figure import cosine_axes
 
 PAPERS = ("2505.24333", "2403.02579")
 BASE = {"sigma_v2": 0.2, "sigma_w2": 0.2, "sigma_b2": 4e-4, "alpha_A": 1.0, "alpha_M": 1.0}  # the paper's notebook
-
-
-def _at_most(what: str, measured: float, bound: float) -> Check:
-    return Check(what, measured, f"<= {bound:.4g}", bool(measured <= bound))
-
-
-def _at_least(what: str, measured: float, bound: float) -> Check:
-    return Check(what, measured, f">= {bound:.4g}", bool(measured >= bound))
 
 
 def _log_slope(y, x=None) -> float:
@@ -52,13 +44,13 @@ def layer_map_claim(size: str, progress: bool) -> Outcome:
             th, sim = sc.theory(), sc.simulate(seeds=seeds)
             err = float(np.abs(sim.cos.mean("seed") - th.cos).max())
             err_finite = float(np.abs(sim.cos.mean("seed") - sc.theory("finite").cos).max())
-            checks.append(_at_most(f"{norm}-LN, beta = {beta:g}: max over layers |simulated - theory| mean cosine",
+            checks.append(at_most(f"{norm}-LN, beta = {beta:g}: max over layers |simulated - theory| mean cosine",
                                    err, 0.05))
             numbers.update({f"{norm} beta={beta:g}: max error": err,
                             f"{norm} beta={beta:g}: max error, finite-T REM map": err_finite,
                             f"{norm} beta={beta:g}: final cosine theory": float(th.cos[-1]),
                             f"{norm} beta={beta:g}: final cosine simulation": float(sim.cos.mean("seed")[-1])})
-            checks.append(_at_most(f"{norm}-LN, beta = {beta:g}: seeds diverged", float(sim.diverged.sum()), 0.0))
+            checks.append(at_most(f"{norm}-LN, beta = {beta:g}: seeds diverged", float(sim.diverged.sum()), 0.0))
             data.update({f"theory_{norm}_beta{beta:g}": th, f"simulation_{norm}_beta{beta:g}": sim})
             runs[(norm, beta)] = (th, sim)
     with plt.rc_context(STYLE):
@@ -98,9 +90,9 @@ def two_failure_modes(size: str, progress: bool) -> Outcome:
     # rank collapse against preserved signal, no attention residual
     cos, th = deep[T]
     blocks_apart = [int(np.argmax(np.append(row, 2.0) >= 0.9)) for row in cos]
-    checks += [_at_least(f"beta = 0.5, alpha_A = 0: simulated cosine after one block (rank collapse)",
+    checks += [at_least("beta = 0.5, alpha_A = 0: simulated cosine after one block (rank collapse)",
                          float(cos[0, 1]), 0.9),
-               _at_least(f"beta = {betas[3]:.3g}, alpha_A = 0: blocks with simulated cosine below 0.9",
+               at_least(f"beta = {betas[3]:.3g}, alpha_A = 0: blocks with simulated cosine below 0.9",
                          blocks_apart[3], 3)]
     for k in (0, 3):
         numbers.update({f"alpha_A=0, beta={betas[k]:.3g}: cosine after one block, simulation": float(cos[k, 1]),
@@ -113,21 +105,21 @@ def two_failure_modes(size: str, progress: bool) -> Outcome:
     Hf, prf, _ = finite_rem(betas, c, T)
     Hf = Hf / np.log(T)
     asym_H, asym_pr = entropy(betas, c, T) / np.log(T), participation_ratio(betas, c)
-    checks.append(_at_most("beta = 0.5: |entropy / ln T - (1 - beta^2 (1 - c) / 2)|", float(abs(H[0] - asym_H[0])),
+    checks.append(at_most("beta = 0.5: |entropy / ln T - (1 - beta^2 (1 - c) / 2)|", float(abs(H[0] - asym_H[0])),
                            0.06))
     for k in (1, 2, 3):
-        checks += [_at_most(f"beta = {betas[k]:.3g}: |entropy / ln T - finite-T REM|", float(abs(H[k] - Hf[k])), 0.03),
-                   _at_most(f"beta = {betas[k]:.3g}: |participation ratio - finite-T REM|", float(abs(pr[k] - prf[k])),
+        checks += [at_most(f"beta = {betas[k]:.3g}: |entropy / ln T - finite-T REM|", float(abs(H[k] - Hf[k])), 0.03),
+                   at_most(f"beta = {betas[k]:.3g}: |participation ratio - finite-T REM|", float(abs(pr[k] - prf[k])),
                             0.05)]
     for k in (2, 3):
-        checks.append(_at_most(f"beta = {betas[k]:.3g}: entropy / ln T (entropy collapse)", float(H[k]), 0.3))
+        checks.append(at_most(f"beta = {betas[k]:.3g}: entropy / ln T (entropy collapse)", float(H[k]), 0.3))
     eff = {t: 1.0 / stats[t][1] for t in Ts}
     high = max(float(eff[t][k]) for t in Ts for k in (2, 3))
     growth_high = max(float(eff[Ts[-1]][k] / eff[Ts[0]][k]) for k in (2, 3))
     growth_low = float(eff[Ts[-1]][0] / eff[Ts[0]][0])
-    checks += [_at_most("beta >= 2 beta_c: attended tokens 1 / PR, max over T", high, 3.0),
-               _at_most(f"beta >= 2 beta_c: growth of 1 / PR from T = {Ts[0]} to {Ts[-1]}", growth_high, 1.5),
-               _at_least(f"beta = 0.5: growth of 1 / PR from T = {Ts[0]} to {Ts[-1]}", growth_low, 2.5)]
+    checks += [at_most("beta >= 2 beta_c: attended tokens 1 / PR, max over T", high, 3.0),
+               at_most(f"beta >= 2 beta_c: growth of 1 / PR from T = {Ts[0]} to {Ts[-1]}", growth_high, 1.5),
+               at_least(f"beta = 0.5: growth of 1 / PR from T = {Ts[0]} to {Ts[-1]}", growth_low, 2.5)]
     for k, b in enumerate(betas):
         numbers.update({f"beta={b:.3g}, T={T}: entropy/lnT simulation": float(H[k]),
                         f"beta={b:.3g}, T={T}: entropy/lnT finite REM": float(Hf[k]),
@@ -181,12 +173,12 @@ def critical_residual(size: str, progress: bool) -> Outcome:
         measured.append(float(np.exp(np.interp(np.log(growth), log_growth[::-1], np.log(alphas)[::-1]))))
     measured = np.array(measured)
     for L, a_sim, a_th in zip(Ls, measured, theory_alpha):
-        checks.append(_at_most(f"L = {L}: |alpha_c simulated / alpha_c map - 1|", float(abs(a_sim / a_th - 1)), 0.10))
+        checks.append(at_most(f"L = {L}: |alpha_c simulated / alpha_c map - 1|", float(abs(a_sim / a_th - 1)), 0.10))
         numbers.update({f"L={L}: alpha_c simulation": float(a_sim), f"L={L}: alpha_c map": float(a_th),
                         f"L={L}: sqrt(sigma_v2 L / 2)": float(np.sqrt(sv * L / 2))})
     slope_sim = float(np.polyfit(np.log(Ls), np.log(measured), 1)[0])
     slope_th = float(np.polyfit(np.log(Ls), np.log(theory_alpha), 1)[0])
-    checks.append(_at_most("|d ln alpha_c / d ln L: simulation - map|", abs(slope_sim - slope_th), 0.05))
+    checks.append(at_most("|d ln alpha_c / d ln L: simulation - map|", abs(slope_sim - slope_th), 0.05))
     numbers.update({"exponent simulation": slope_sim, "exponent map": slope_th})
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(1, 2, figsize=(8.5, 3.2), constrained_layout=True)
@@ -224,7 +216,7 @@ def order_chaos(size: str, progress: bool) -> Outcome:
                              np.linspace(0, 0.999, 41), indexing="ij")
     hp = {"beta": b, "alpha_A": a, "sigma_v2": v, "sigma_w2": 0.0, "sigma_b2": 4e-4, "alpha_M": 0.0}
     step = layer_map(hp, T, 1, c, mlp=None, gradients=False)["cos"]
-    checks.append(_at_least("no MLP: min over the grid of c' - c (one block)", float((step[1] - step[0]).min()),
+    checks.append(at_least("no MLP: min over the grid of c' - c (one block)", float((step[1] - step[0]).min()),
                             -1e-12))
     runs = {}
     for beta in (0.5, 4.0):
@@ -234,11 +226,11 @@ def order_chaos(size: str, progress: bool) -> Outcome:
         cos = sim.cos.mean("seed").values
         if beta < 1:  # below the freezing point the map is exact as d, T -> infinity
             err = float(np.abs(cos - th.cos.values).max())
-            checks.append(_at_most(f"no MLP, beta = {beta:g}: max |simulated - theory| cosine", err, 0.05))
+            checks.append(at_most(f"no MLP, beta = {beta:g}: max |simulated - theory| cosine", err, 0.05))
         deep = float(layer_map(sc.hyper, T, 300, sc.p0, mlp=None, gradients=False)["cos"][-1])
-        checks += [_at_least(f"no MLP, beta = {beta:g}: min over layers of the simulated cosine increment",
+        checks += [at_least(f"no MLP, beta = {beta:g}: min over layers of the simulated cosine increment",
                              float(np.diff(cos).min()), -0.01),
-                   _at_least(f"no MLP, beta = {beta:g}: the map's cosine after 300 blocks", deep, 0.99)]
+                   at_least(f"no MLP, beta = {beta:g}: the map's cosine after 300 blocks", deep, 0.99)]
         numbers[f"no MLP beta={beta:g}: final cosine simulation"] = float(cos[-1])
         numbers[f"no MLP beta={beta:g}: final cosine theory"] = float(th.cos[-1])
         data[f"simulation_nomlp_beta{beta:g}"] = sim
@@ -257,10 +249,10 @@ def order_chaos(size: str, progress: bool) -> Outcome:
     for k, s in enumerate(sw):
         lam_sim = _log_slope(eps[k])
         lam_g = -_log_slope(out["grad_ratio"][3 + k].mean(0))
-        checks += [_at_most(f"sigma_w2 = {s:g}: |lambda_a simulated - theory|", abs(lam_sim - ex["lambda_a"][k]), 0.05),
-                   _at_least(f"sigma_w2 = {s:g}: lambda_a simulated x theory (same sign)",
+        checks += [at_most(f"sigma_w2 = {s:g}: |lambda_a simulated - theory|", abs(lam_sim - ex["lambda_a"][k]), 0.05),
+                   at_least(f"sigma_w2 = {s:g}: lambda_a simulated x theory (same sign)",
                              float(np.sign(lam_sim) * np.sign(ex["lambda_a"][k])), 1.0),
-                   _at_most(f"sigma_w2 = {s:g}: |gradient growth rate per block - lambda_g|",
+                   at_most(f"sigma_w2 = {s:g}: |gradient growth rate per block - lambda_g|",
                             abs(lam_g - ex["lambda_g"][k]), 0.04)]
         numbers.update({f"sigma_w2={s:g}: lambda_a theory": float(ex["lambda_a"][k]),
                         f"sigma_w2={s:g}: lambda_a simulation": lam_sim,

@@ -136,7 +136,6 @@ def simulate(scenario: Committee, d: int, seeds: int = 1, t_max: float = 10.0, s
     as whole steps allow. A seed whose weights stop being finite or whose Q_ii passes the
     divergence bound is marked `diverged`, with `t_diverged` the first recorded time it was.
     """
-    K, M = scenario.K, scenario.M
     d, seeds, seed, t_max, n_points, n_test = check_run(scenario, d, seeds, seed, t_max, n_points, n_test)
     if dtype not in ("float32", "float64"):
         raise ValueError(f"dtype must be 'float32' or 'float64'; got {dtype!r}")

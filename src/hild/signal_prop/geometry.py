@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hild.signal_prop.theory import backward, block, layer_map, mlp_moments
+from hild.signal_prop.theory import backward, block, mlp_moments
 
 
 def _check_post(norm: str):

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-import numpy as np
 
 from hild import validation as check
 from hild.signal_prop.theory import ACTIVATIONS, REMS
