@@ -208,3 +208,13 @@ def test_claim_fastica_d4_paper_size():
     assert _check(result, "online SGD").passed and _check(result, "smoothed SGD").passed, result.summary()
     fastica = _check(result, "FastICA")
     assert not fastica.passed and 2.5 < fastica.measured < 3.5, result.summary()
+
+
+def test_exponent_panel_without_any_threshold_still_saves(tmp_path):
+    """A learner that never succeeds (independent latents at small budgets) leaves no n* to draw on log axes."""
+    import matplotlib.pyplot as plt
+
+    from hild.cumulants.figure import exponent
+    fig, ax = plt.subplots()
+    exponent(ax, {"d": [8, 16, 32], "n_star": [np.nan] * 3, "theta": np.nan}, 3.0, "never")
+    fig.savefig(tmp_path / "f.png")

@@ -34,6 +34,11 @@ def exponent(ax, fitted: dict, theta_paper: float, label: str = ""):
                 label=f"fit θ = {fitted['theta']:.2f} [{fitted['ci_low']:.2f}, {fitted['ci_high']:.2f}]")
         ref = n[ok][-1] * (x / d[ok][-1]) ** theta_paper
         ax.plot(x, ref, "--", color="0.5", lw=1.0, label=f"paper: d^{theta_paper:g}")
+    if not ok.any():  # no threshold inside the grid at any d: nothing to draw on log axes
+        ax.text(0.5, 0.5, "success never crosses 1/2\ninside the grid", ha="center", va="center",
+                transform=ax.transAxes, fontsize=8)
+        ax.set(xlabel="d", ylabel="n*", title=label)
+        return
     ax.set(xscale="log", yscale="log", xlabel="d", ylabel="n*", title=label)
     ax.legend(fontsize=6)
 
