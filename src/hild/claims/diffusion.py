@@ -310,7 +310,7 @@ def transition(size: str, progress: bool) -> Outcome:
                "steepest descent N/d (theory)": at_th, "steepest descent N/d (simulation)": at_sim}
     with plt.rc_context(STYLE):
         fig, (a, b) = plt.subplots(1, 2, figsize=(8.5, 3.2), constrained_layout=True)
-        a.fillbetween(fine, th_mean - 2 * th_sem, th_mean + 2 * th_sem, color="C0", alpha=0.3, lw=0)
+        a.fill_between(fine, th_mean - 2 * th_sem, th_mean + 2 * th_sem, color="C0", alpha=0.3, lw=0)
         a.plot(fine, th_mean, "-", color="C0", label=f"exact (mean of {seeds} training sets)")
         a.plot(coarse, sim_mean, "o", color="C1", ms=4, label="sampled")
         kl_law_axes(a, d, np.geomspace(1 + 1 / d, 8, 100))
