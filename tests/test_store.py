@@ -157,6 +157,28 @@ def test_a_driver_killed_with_sigkill_resumes_without_recomputing(tmp_path):
     xr.testing.assert_equal(after.simulation().eg.isel(d=0).load()[done_at_kill], finished[done_at_kill])
 
 
+def test_drivers_creating_one_store_at_the_same_moment_all_open_it(tmp_path):
+    """The race of two drivers starting together: both see no Zarr root and both create it."""
+    spec = {"model": "committee", "grid": "lr=0.1,0.2"}
+    for trial in range(10):
+        path, barrier, errors = tmp_path / f"s{trial}", threading.Barrier(4), []
+
+        def create():
+            barrier.wait()
+            try:
+                SweepStore.create(path, spec)
+            except Exception as e:  # noqa: BLE001  (any failure is the defect under test)
+                errors.append(repr(e))
+
+        threads = [threading.Thread(target=create) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors, errors
+        assert SweepStore(path).spec == spec and (path / "zarr.json").is_file()
+
+
 def test_two_drivers_on_one_store_finish_it_without_corruption(tmp_path):
     store = tmp_path / "s"
     command = _cli_sweep(store, t_max=2000.0) + ["--json"]

@@ -99,7 +99,10 @@ class SweepStore:
             raise ValueError(f"store: {path} holds a different sweep ({'; '.join(_differences(have, spec))}); "
                              "choose a new directory")
         if not (path / "zarr.json").exists():
-            zarr.open_group(path, mode="a", attributes={"sweep": json.dumps(spec)})
+            try:
+                zarr.open_group(path, mode="a", attributes={"sweep": json.dumps(spec)})
+            except zarr.errors.ContainsGroupError:
+                pass  # another driver created the root group between our check and our write
         return cls(path)
 
     @property
