@@ -18,7 +18,7 @@ import time
 import jax
 import numpy as np
 
-from hild.cumulants import fastica, online_sgd, spike, spiked_cumulant
+from hild.families.cumulants import fastica, online_sgd, spike, spiked_cumulant
 
 
 def _best(f, repeat=3):

@@ -17,8 +17,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from hild.deep_linear import DeepLinear, flow, flow_batch, mode_trajectory
-from hild.deep_linear.riccati import to_unit
+from hild.families.deep_linear import DeepLinear, flow, flow_batch, mode_trajectory
+from hild.families.deep_linear.riccati import to_unit
 
 
 def _best(f, repeat=3):

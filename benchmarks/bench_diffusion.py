@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from hild.diffusion import LinearDiffusion, alpha_bar, exact_denoisers, one_minus_alpha_bar, sample, train
+from hild.families.diffusion import LinearDiffusion, alpha_bar, exact_denoisers, one_minus_alpha_bar, sample, train
 
 
 def _best(f, repeat=2):

@@ -16,7 +16,7 @@ import jax
 import numpy as np
 from scipy.special import erf
 
-from hild.online import Committee, theory_batch
+from hild.families.online import Committee, theory_batch
 
 
 def numpy_sgd(d: int, seeds: int, steps: int, lr: float = 0.5) -> float:

@@ -18,8 +18,8 @@ import time
 
 import numpy as np
 
-from hild.signal_prop import RandomTransformer, run_points
-from hild.signal_prop import phase
+from hild.families.signal_prop import RandomTransformer, run_points
+from hild.families.signal_prop import phase
 
 
 def _timed(f):

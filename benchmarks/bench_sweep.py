@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hild.executors import Dask, InProcess
+from hild.sweep.executors import Dask, InProcess
 from hild.sweep import Axis, Grid, Sizes, run_sweep
 
 

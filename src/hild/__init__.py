@@ -1,17 +1,41 @@
 """hild: high-dimensional learning dynamics.
 
-One scenario gives the exact asymptotic theory, a fast finite-d simulation of the real
+One scenario gives the exact asymptotic theory, a fast finite-size simulation of the real
 learning algorithm, their comparison, and the headline claims of the papers.
 
     >>> import hild
+    >>> hild.models()                     # model name -> scenario class
     >>> scenario = hild.online.Committee(K=2, M=2, activation="erf", lr=0.5)
     >>> sim = scenario.simulate(d=1000, seeds=4, t_max=100)
-    >>> theory = scenario.theory(t_max=100, init=sim)
+    >>> theory = scenario.matching_theory(sim, t_max=100)
     >>> print(hild.compare(theory, sim))
-"""
-from hild._version import __version__
-from hild import online
-from hild.claims import reproduce
-from hild.compare import Comparison, FiniteSize, compare, finite_size
 
-__all__ = ["Comparison", "FiniteSize", "__version__", "compare", "finite_size", "online", "reproduce"]
+The model families (`hild.online`, `hild.deep_linear`, `hild.diffusion`, `hild.signal_prop`,
+`hild.cumulants`) are imported when first used, so `import hild` and `hild --help` stay fast.
+"""
+import importlib
+
+from hild._version import __version__
+from hild.analysis.compare import Comparison, FiniteSize, compare, finite_size
+from hild.core.registry import models
+
+_LAZY = {"online": "hild.families.online", "deep_linear": "hild.families.deep_linear",
+         "diffusion": "hild.families.diffusion", "signal_prop": "hild.families.signal_prop",
+         "cumulants": "hild.families.cumulants", "sweep": "hild.sweep", "claims": "hild.claims"}
+
+
+def reproduce(name: str, size: str = "quick", progress: bool = False):
+    """Run the claim `name` at `size` ('quick' or 'paper'); see hild.claims.reproduce."""
+    from hild.claims import reproduce as run
+
+    return run(name, size=size, progress=progress)
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return importlib.import_module(_LAZY[name])
+    raise AttributeError(f"module 'hild' has no attribute {name!r}")
+
+
+__all__ = ["Comparison", "FiniteSize", "__version__", "compare", "finite_size", "models", "reproduce",
+           *_LAZY]

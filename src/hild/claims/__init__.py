@@ -1,7 +1,9 @@
 """The registry of paper claims: named, checkable statements run at a `quick` or `paper` size.
 
-A claim runs theory and/or simulation through the public API, measures numbers, and returns a
-ClaimResult whose verdict holds only when every one of its checks passes.
+A claim lives beside its model, in `hild/families/<family>/claims*.py`, registered with `@claim`.
+Its run (`run(size, progress) -> Outcome`) computes theory and/or simulation through the public
+API and measures numbers; `reproduce` wraps the outcome in a `ClaimResult`, whose verdict holds
+only when every one of its checks passes.
 """
 from __future__ import annotations
 
@@ -60,14 +62,29 @@ class Outcome:
 
 @dataclass
 class ClaimResult:
+    """A claim's outcome with what was run: the claim's name and statement, the size, the time taken."""
+
     name: str
     size: str
     statement: str
-    checks: list[Check]
-    data: dict[str, xr.Dataset] = field(default_factory=dict)
-    figure: object = None
+    outcome: Outcome
     seconds: float = float("nan")
-    numbers: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def checks(self) -> list[Check]:
+        return self.outcome.checks
+
+    @property
+    def data(self) -> dict[str, xr.Dataset]:
+        return self.outcome.data
+
+    @property
+    def figure(self):
+        return self.outcome.figure
+
+    @property
+    def numbers(self) -> dict[str, float]:
+        return self.outcome.numbers
 
     @property
     def holds(self) -> bool:
@@ -132,14 +149,14 @@ def reproduce(name: str, size: str = "quick", progress: bool = False) -> ClaimRe
     c = get(name)
     start = time.perf_counter()
     outcome = c.run(size, progress)
-    return ClaimResult(c.name, size, c.statement, outcome.checks, outcome.data, outcome.figure,
-                       time.perf_counter() - start, outcome.numbers)
+    return ClaimResult(c.name, size, c.statement, outcome, time.perf_counter() - start)
 
 
 def _load() -> None:
-    # importing a family's module registers its claims
-    from hild.claims import (committee, cumulants, cumulants_networks, deep_linear, deep_linear_mechanics,  # noqa: F401
-                             diffusion, signal_prop)
+    """Import every family's claim modules (claims*.py beside the model), which register their claims."""
+    from hild.core.registry import load
+
+    load("claims")
 
 
 def dumps(result: ClaimResult) -> str:

@@ -1,4 +1,4 @@
-"""The `hild` command line: list models and claims, run a scenario, reproduce a claim.
+"""The `hild` command line: list models and claims, run or sweep any registered model, reproduce a claim.
 
 Errors in the input exit with status 2 and one line on stderr naming the parameter; a claim that
 does not hold exits 1.
@@ -17,23 +17,59 @@ from rich.table import Table
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="hild: high-dimensional learning dynamics (theory, simulation, paper claims).")
-run_app = typer.Typer(no_args_is_help=True, help="Run one scenario: theory, simulation, comparison and figure.")
-app.add_typer(run_app, name="run")
-phase_app = typer.Typer(no_args_is_help=True, help="Phase diagrams: theory over a grid, simulated points on top.")
-app.add_typer(phase_app, name="phase")
 out_console = Console()
 err_console = Console(stderr=True)
 
-MODELS = {"committee": ("Online SGD in teacher-student soft committee machines", "Saad & Solla 1995; 1906.08632"),
-          "deep_linear": ("Two-layer linear networks: exact gradient-flow dynamics from rich to lazy, NTK, "
-                          "conserved quantities", "1312.6120; 2409.14623; 2406.06158"),
-          "diffusion": ("Linear diffusion models (DDPM, linear denoisers): memorisation to generalisation",
-                        "2505.24769"),
-          "signal_prop": ("Random transformers at initialisation: REM attention, rank and entropy collapse, "
-                          "token geometry, order-chaos exponents", "2505.24333; 2403.02579"),
-          "cumulants": ("Learning from higher-order cumulants: spiked cumulant and mixed cumulant models; FastICA, "
-                        "online and smoothed SGD, spectral test; sample-complexity exponents",
-                        "2312.14922; 2404.08602; 2503.23896")}
+
+def family_command(kind: str, family: str):
+    """The command `kind` ('run' or 'phase') that a family adds in its cli.py, or None.
+
+    A family's cli.py is imported only when one of its commands is asked for (or listed)."""
+    import importlib
+    import importlib.util
+
+    from hild.core.registry import families
+
+    if family not in families() or importlib.util.find_spec(f"hild.families.{family}.cli") is None:
+        return None
+    command = getattr(importlib.import_module(f"hild.families.{family}.cli"), kind, None)
+    return typer.main.get_command(command) if isinstance(command, typer.Typer) else command
+
+
+class _RunGroup(typer.core.TyperGroup):
+    """`hild run MODEL`: one command per registered model (hild.cli.run), and those families add."""
+
+    def list_commands(self, ctx):
+        from hild.core.registry import families, models
+
+        return list(models()) + [f for f in families() if f not in models() and family_command("run", f)]
+
+    def get_command(self, ctx, name):
+        from hild.cli.run import build
+        from hild.core.registry import models
+
+        registry = models()
+        return build(registry[name]) if name in registry else family_command("run", name)
+
+
+class _PhaseGroup(typer.core.TyperGroup):
+    """`hild phase FAMILY`: the phase diagrams that families add in their cli.py."""
+
+    def list_commands(self, ctx):
+        from hild.core.registry import families
+
+        return [f for f in families() if family_command("phase", f)]
+
+    def get_command(self, ctx, name):
+        return family_command("phase", name)
+
+
+run_app = typer.Typer(cls=_RunGroup, no_args_is_help=True,
+                      help="Run one scenario of a model: theory, simulation, comparison and figure.")
+app.add_typer(run_app, name="run")
+phase_app = typer.Typer(cls=_PhaseGroup, no_args_is_help=True,
+                        help="Phase diagrams: theory over a grid, simulated points on top.")
+app.add_typer(phase_app, name="phase")
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -42,11 +78,18 @@ def fail(message: str, code: int = 2) -> None:
 
 
 @app.command()
-def models() -> None:
-    """List the models hild can run."""
-    table = Table("model", "what", "papers (arXiv)")
-    for name, (what, papers) in MODELS.items():
-        table.add_row(name, what, papers)
+def models(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+    """List the registered models: what each is, its axis and size parameter, its papers."""
+    from hild.core.registry import models as registry
+
+    rows = [{"model": name, "what": cls.description, "axis": cls.axis, "size": cls.size,
+             "sweepable": list(cls.sweepable), "papers": list(cls.papers)} for name, cls in registry().items()]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table("model", "what", "axis", "size", "papers (arXiv)")
+    for r in rows:
+        table.add_row(r["model"], r["what"], r["axis"], r["size"], ", ".join(r["papers"]))
     out_console.print(table)
 
 
@@ -99,5 +142,4 @@ def reproduce(claim: str = typer.Argument(..., help="Claim name, e.g. committee.
     raise typer.Exit(0 if result.holds else 1)
 
 
-# each family module registers its commands on the apps above (in this order in `hild run --help`)
-from hild.cli import committee, deep_linear, diffusion, signal_prop, cumulants, sweep  # noqa: E402, F401, I001
+from hild.cli import sweep  # noqa: E402, F401  (registers `hild sweep` and `hild plot`)

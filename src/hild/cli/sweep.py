@@ -1,35 +1,48 @@
-"""`hild sweep MODEL`, `hild sweep status DIR` and `hild plot DIR`: sweeps stored in Zarr."""
+"""`hild sweep MODEL`, `hild sweep status DIR` and `hild plot DIR`: sweeps of any registered model, stored in Zarr.
+
+Each model's sweep command is built from its scenario class: `--grid NAME=VALUES` over its
+sweepable parameters, `--set NAME=VALUE` for the others (unset parameters take the values of the
+model's `example()`), the size parameter (one value or a list), `--seeds`, `--seed`, and the run
+options that theory and simulation share (for the committee machine `--t-max`, `--n-points`).
+"""
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
 from typing import Optional
 
+import click
 import typer
 
 from hild.cli import app, err_console, fail, out_console
 
 
-class _SweepGroup(typer.core.TyperGroup):
-    """`hild sweep MODEL ...` runs a sweep; `hild sweep status DIR` reports on a store."""
-
-    def resolve_command(self, ctx, args):
-        if args and args[0] not in self.commands and not args[0].startswith("-"):
-            args = ["run", *args]
-        return super().resolve_command(ctx, args)
-
-
-sweep_app = typer.Typer(cls=_SweepGroup, no_args_is_help=True,
-                        help="Sweep a model's parameters into a resumable store: `hild sweep MODEL --grid ...`, "
-                             "`hild sweep status DIR`.")
-app.add_typer(sweep_app, name="sweep")
-
-SWEEP_DEFAULTS = {"committee": {"K": 2, "M": 2, "lr": 0.5}}
-"""Parameters a sweep fixes unless they are swept or set with --set."""
+def example_settings(cls) -> dict:
+    """The fields of the model's example() that differ from the scenario's defaults."""
+    example, out = cls.example(), {}
+    for f in dataclasses.fields(cls):
+        if not f.init:
+            continue
+        default = f.default if f.default is not dataclasses.MISSING else (
+            f.default_factory() if f.default_factory is not dataclasses.MISSING else dataclasses.MISSING)
+        value = getattr(example, f.name)
+        if default is dataclasses.MISSING or example.params[f.name] != _as_param(default):
+            out[f.name] = value
+    return out
 
 
-def _parse_fixed(items: list[str]) -> dict:
+def _as_param(value):
+    from hild.core.scenario import jsonable
+
+    try:
+        return jsonable(value)
+    except TypeError:
+        return value
+
+
+def _parse_fixed(items) -> dict:
     from hild.sweep import parse_axis
 
     fixed = {}
@@ -41,43 +54,63 @@ def _parse_fixed(items: list[str]) -> dict:
     return fixed
 
 
-@sweep_app.command("run")
-def sweep_run(
-    model: str = typer.Argument(..., help="Model to sweep (see `hild models`)."),
-    grid: list[str] = typer.Option(..., "--grid", help="NAME=START:STOP:N[:log] or NAME=V1,V2,... (repeatable)."),
-    set_: list[str] = typer.Option([], "--set", help="A fixed parameter NAME=VALUE (repeatable)."),
-    zipped: bool = typer.Option(False, "--zip", help="Take the grid axes together instead of crossing them."),
-    d: str = typer.Option("1000", help="Input dimension(s) of the simulation: 1000 or 500,1000,2000."),
-    seeds: int = typer.Option(4, help="Seeds per point."),
-    seed: int = typer.Option(0, help="First integer seed."),
-    t_max: float = typer.Option(100.0, "--t-max", help="Final time t = steps / d (> 0)."),
-    n_points: int = typer.Option(101, "--n-points", help="Recorded times."),
-    store: Path = typer.Option(..., help="Store directory (created, or resumed if it holds this sweep)."),
-    workers: Optional[int] = typer.Option(None, help="Start a local Dask cluster of N worker processes."),
-    cluster: Optional[str] = typer.Option(None, help="Address of a running Dask scheduler, e.g. tcp://host:8786."),
-    pool: Optional[int] = typer.Option(None, help="Use a local pool of N processes (no Dask)."),
-    theory_only: bool = typer.Option(False, "--theory-only", help="Only the vectorised theory sweep."),
-    retry_failed: bool = typer.Option(False, "--retry-failed", help="Recompute the points that failed before."),
-    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
-) -> None:
-    """Run (or resume) a sweep: the theory at every grid point, then the simulation point by point."""
-    from hild.executors import Dask, InProcess, LocalProcesses
+def build(cls) -> click.Command:
+    """The `hild sweep MODEL` command of a scenario class."""
+    from hild.cli.run import _flag, _show, run_options
+
+    shared = {name: default for name, (where, default) in run_options(cls).items() if where == "both"}
+    size_default = _show(__import__("inspect").signature(cls.example().simulate).parameters[cls.size].default)
+    params = [
+        click.Option(["--grid", "grid"], multiple=True, required=True,
+                     help=f"NAME=START:STOP:N[:log] or NAME=V1,V2,... over {', '.join(cls.sweepable)} (repeatable)"),
+        click.Option(["--set", "set_"], multiple=True, help="a fixed parameter NAME=VALUE (repeatable)"),
+        click.Option(["--zip", "zipped"], is_flag=True, help="take the grid axes together instead of crossing them"),
+        click.Option(_flag(cls.size) + ["size"], default=size_default, show_default=True,
+                     help=f"the simulation's {cls.size}: one value or a list, e.g. 500,1000,2000"),
+        click.Option(["--seeds", "seeds"], default=4, show_default=True, type=int, help="seeds per point"),
+        click.Option(["--seed", "seed"], default=0, show_default=True, type=int, help="first integer seed"),
+        *[click.Option(_flag(name) + [name], default=_show(default), show_default=True,
+                       help=f"run option {name} (theory and simulation)") for name, default in shared.items()],
+        click.Option(["--store", "store"], required=True, type=click.Path(path_type=Path),
+                     help="store directory (created, or resumed if it holds this sweep)"),
+        click.Option(["--workers", "workers"], type=int, default=None, help="start a local Dask cluster of N workers"),
+        click.Option(["--cluster", "cluster"], default=None, help="address of a running Dask scheduler"),
+        click.Option(["--pool", "pool"], type=int, default=None, help="a local pool of N processes (no Dask)"),
+        click.Option(["--theory-only", "theory_only"], is_flag=True, help="only the batched theory sweep"),
+        click.Option(["--retry-failed", "retry_failed"], is_flag=True, help="recompute the points that failed before"),
+        click.Option(["--json", "as_json"], is_flag=True, help="print the report as JSON"),
+    ]
+
+    def callback(**values):
+        _sweep(cls, shared, values)
+
+    return click.Command(cls.model, params=params, callback=callback,
+                         help=f"Sweep {cls.model}: the theory at every grid point, then the simulation point by point.")
+
+
+def _sweep(cls, shared: dict, v: dict) -> None:
+    from hild.cli.run import parse_value
+    from hild.core.values import parse_values
+    from hild.sweep.executors import Dask, InProcess, LocalProcesses
     from hild.sweep import Grid, Sizes, parse_axis, run_sweep
 
+    store = v["store"]
     try:
-        if sum(x is not None for x in (workers, cluster, pool)) > 1:
+        if sum(x is not None for x in (v["workers"], v["cluster"], v["pool"])) > 1:
             raise ValueError("choose one of --workers, --cluster and --pool")
-        if model not in SWEEP_DEFAULTS:
-            raise ValueError(f"model must be one of {', '.join(SWEEP_DEFAULTS)}; got {model!r}")
-        axes = tuple(parse_axis(g) for g in grid)
-        fixed = {k: v for k, v in SWEEP_DEFAULTS[model].items() if k not in {a.name for a in axes}}
-        fixed.update(_parse_fixed(set_))
-        sweep_grid = Grid(model, axes, fixed=fixed, zipped=zipped)
-        sizes = None if theory_only else Sizes(d=tuple(int(x) for x in d.split(",")), seeds=seeds, seed=seed)
-        executor = (Dask(workers=workers) if workers is not None else Dask(address=cluster) if cluster is not None
-                    else LocalProcesses(pool) if pool is not None else InProcess())
-        report = run_sweep(sweep_grid, store, t_max=t_max, n_points=n_points, sizes=sizes, executor=executor,
-                           retry_failed=retry_failed, progress=not as_json and sys.stderr.isatty())
+        axes = tuple(parse_axis(g) for g in v["grid"])
+        swept = {a.name for a in axes}
+        fixed = {k: val for k, val in example_settings(cls).items() if k not in swept}
+        fixed.update(_parse_fixed(v["set_"]))
+        grid = Grid(cls.model, axes, fixed=fixed, zipped=v["zipped"])
+        options = {name: parse_value(name, v[name]) for name in shared}
+        sizes = None if v["theory_only"] else Sizes(parse_values(cls.size, v["size"]), seeds=v["seeds"],
+                                                     seed=v["seed"], name=cls.size)
+        executor = (Dask(workers=v["workers"]) if v["workers"] is not None else Dask(address=v["cluster"])
+                    if v["cluster"] is not None else LocalProcesses(v["pool"]) if v["pool"] is not None
+                    else InProcess())
+        report = run_sweep(grid, store, sizes=sizes, executor=executor, retry_failed=v["retry_failed"],
+                           progress=not v["as_json"] and sys.stderr.isatty(), **options)
     except ValueError as e:
         fail(str(e))
     except KeyboardInterrupt:
@@ -87,11 +120,11 @@ def sweep_run(
                "computed": report.computed, "failed": report.failed, "kept_failed": report.kept_failed,
                "diverged": report.diverged, "theory_written": report.theory_written,
                "seconds": round(report.seconds, 2)}
-    if as_json:
+    if v["as_json"]:
         typer.echo(json.dumps(summary, indent=2))
     else:
         out_console.print(f"{store}: theory {'written' if report.theory_written else 'already there'}"
-                          + ("" if theory_only else f"; {report.computed} points computed, {report.already_done} "
+                          + ("" if v["theory_only"] else f"; {report.computed} points computed, {report.already_done} "
                              f"already done, {len(report.failed)} failed now, {report.kept_failed} failed before "
                              f"(--retry-failed reruns them), {report.diverged} with diverged seeds")
                           + f" in {report.seconds:.1f} s ({executor!r})")
@@ -100,11 +133,36 @@ def sweep_run(
     raise typer.Exit(0 if not report.failed and not report.kept_failed else 1)
 
 
+class _SweepGroup(typer.core.TyperGroup):
+    """`hild sweep MODEL ...` runs a sweep (one command per registered model); `hild sweep status DIR`
+    reports on a store."""
+
+    def list_commands(self, ctx):
+        from hild.core.registry import models
+
+        return sorted(super().list_commands(ctx)) + list(models())
+
+    def get_command(self, ctx, name):
+        command = super().get_command(ctx, name)
+        if command is not None:
+            return command
+        from hild.core.registry import models
+
+        registry = models()
+        return build(registry[name]) if name in registry else None
+
+
+sweep_app = typer.Typer(cls=_SweepGroup, no_args_is_help=True,
+                        help="Sweep a model's parameters into a resumable store: `hild sweep MODEL --grid ...`, "
+                             "`hild sweep status DIR`.")
+app.add_typer(sweep_app, name="sweep")
+
+
 @sweep_app.command("status")
 def sweep_status(store: Path = typer.Argument(..., help="Store directory."),
                  as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
     """Report a store: its grid, the theory, and the simulation points done, failed and missing."""
-    from hild.store import SweepStore
+    from hild.sweep.store import SweepStore
 
     try:
         status = SweepStore(store).status()
@@ -116,13 +174,13 @@ def sweep_status(store: Path = typer.Argument(..., help="Store directory."),
     spec = status["sweep"]
     axes = ", ".join(f"{k} ({len(v)} values)" for k, v in spec["axes"].items())
     out_console.print(f"{store}: {spec['model']} over {axes}{' zipped' if spec['zipped'] else ''}, "
-                      f"fixed {spec['fixed']}, t_max {spec['t_max']:g}, hild {spec['hild_version']}")
+                      f"fixed {spec['fixed']}, options {spec['options']}, hild {spec['hild_version']}", highlight=False)
     out_console.print(f"theory: {'done' if status['theory'] else 'missing'}")
     if status["sizes"] is None:
         out_console.print("simulation: not started")
     else:
-        sim = status["simulation"]
-        out_console.print(f"simulation (d {status['sizes']['d']}, {status['sizes']['seeds']} seeds): {sim['done']} of "
+        sim, sizes = status["simulation"], status["sizes"]
+        out_console.print(f"simulation ({sizes['name']} {sizes['values']}, {sizes['seeds']} seeds): {sim['done']} of "
                           f"{sim['points']} points done, {sim['failed']} failed, {sim['missing']} missing")
     for f in status["failures"]:
         out_console.print(f"[red]failed[/] {f['point']}: {f['error']}", highlight=False)
@@ -131,7 +189,7 @@ def sweep_status(store: Path = typer.Argument(..., help="Store directory."),
 @app.command()
 def plot(store: Path = typer.Argument(..., help="Sweep store directory."),
          variable: str = typer.Option("eg", help="Variable to draw."),
-         at: Optional[float] = typer.Option(None, help="Time to draw (default: the last)."),
+         at: Optional[float] = typer.Option(None, help="Value of the model's axis to draw (default: the last)."),
          select: list[str] = typer.Option([], "--select", help="Fix a parameter: NAME=VALUE (repeatable)."),
          out: Optional[Path] = typer.Option(None, help="Figure file (default: STORE/figure.png).")) -> None:
     """Draw a sweep: curves for one free parameter, a phase diagram with theory lines for two."""

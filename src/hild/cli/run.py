@@ -1,0 +1,198 @@
+"""`hild run MODEL`: one scenario of any registered model, its theory against its simulation.
+
+The command of each model is built from its scenario class: one option per constructor field
+(defaults: the model's `example()`), the size parameter, `--seeds`, `--seed`, and the keyword
+options of `theory` and `simulate` (an option both take goes to both). Values use the one syntax
+of hild.core.values (numbers, `none`, lists `a,b,c`, ranges `START:STOP:N[:log]`). The run writes
+theory.nc, simulation.nc, figure.png and summary.json (schema `SUMMARY_KEYS`) into `--out`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+import typer
+
+SKIPPED = {"init", "progress", "self"}
+"""theory / simulate arguments that are not command-line options (objects, or set by the command)."""
+OUTPUTS = ("theory.nc", "simulation.nc", "figure.png", "summary.json")
+SUMMARY_KEYS = ("model", "params", "size", "seeds", "options", "hild_version", "timings_s", "diverged",
+                "agreement", "files")
+"""Every run's summary.json holds exactly these keys (`agreement` is null without both sides)."""
+
+
+def parse_value(name: str, text):
+    """A command-line value: `none`, `true`/`false`, a number, a string, or a list / range as a tuple."""
+    from hild.core.values import number, parse_values
+
+    if not isinstance(text, str):
+        return text
+    low = text.strip().lower()
+    if low == "none":
+        return None
+    if low in ("true", "false"):
+        return low == "true"
+    if "," in text or ":" in text:
+        return parse_values(name, text)
+    return number(text)
+
+
+def _flag(name: str) -> list[str]:
+    dashed = "--" + name.replace("_", "-")
+    return [dashed] if dashed == "--" + name else [dashed, "--" + name]
+
+
+def _show(value) -> str:
+    if isinstance(value, (list, tuple)):
+        return ",".join(_show(v) for v in value)
+    return "none" if value is None else str(value)
+
+
+def run_options(cls) -> dict[str, tuple[str, object]]:
+    """name -> (where: 'theory' | 'simulate' | 'both', default) for the scalar keyword options."""
+    example = cls.example()
+    sides = {"theory": inspect.signature(example.theory).parameters,
+             "simulate": inspect.signature(example.simulate).parameters}
+    out: dict[str, tuple[str, object]] = {}
+    for side, params in sides.items():
+        for name, p in params.items():
+            if name in SKIPPED or name in (cls.size, "seeds", "seed") or p.kind is not p.KEYWORD_ONLY and \
+                    p.kind is not p.POSITIONAL_OR_KEYWORD:
+                continue
+            if p.default is p.empty or not (p.default is None or isinstance(p.default, (int, float, str, bool))):
+                continue
+            out[name] = ("both", p.default) if name in out else (side, p.default)
+    return out
+
+
+def build(cls) -> click.Command:
+    """The `hild run MODEL` command of a scenario class."""
+    example = cls.example()
+    fields = [f for f in dataclasses.fields(cls) if f.init]
+    options = run_options(cls)
+    clash = {f.name for f in fields} & (set(options) | {cls.size, "seeds", "seed", "out"})
+    if clash:
+        raise TypeError(f"{cls.__name__}: {sorted(clash)} is both a field and a run option")
+    size_default = inspect.signature(example.simulate).parameters[cls.size].default
+    params = [click.Option(_flag(f.name) + [f.name], default=_show(getattr(example, f.name)), show_default=True,
+                           help=f"scenario parameter {f.name}") for f in fields]
+    params.append(click.Option(_flag(cls.size) + [cls.size], default=_show(size_default), show_default=True,
+                               help=f"size parameter of the simulation ({cls.size})"))
+    params += [click.Option(["--seeds", "seeds"], default="4", show_default=True, help="simulated seeds"),
+               click.Option(["--seed", "seed"], default="0", show_default=True, help="first integer seed")]
+    params += [click.Option(_flag(name) + [name], default=_show(default), show_default=True,
+                            help=f"{'theory and simulation' if where == 'both' else where} option {name}")
+               for name, (where, default) in options.items()]
+    params += [click.Option(["--out", "out"], required=True, type=click.Path(path_type=Path),
+                            help="output directory (must not exist unless --overwrite)"),
+               click.Option(["--simulate/--no-simulate", "simulate"], default=True, help="run the simulation"),
+               click.Option(["--theory/--no-theory", "theory"], default=True, help="compute the theory"),
+               click.Option(["--overwrite", "overwrite"], is_flag=True, help="replace hild's files in --out"),
+               click.Option(["--json", "as_json"], is_flag=True, help="print the summary as JSON")]
+
+    def callback(**values):
+        run(cls, values, fields, options)
+
+    doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else cls.model
+    return click.Command(cls.model, params=params, callback=callback,
+                         help=f"{doc} Writes theory.nc, simulation.nc, figure.png and summary.json into --out.")
+
+
+def run(cls, values: dict, fields, options) -> None:
+    from hild import __version__
+    from hild.analysis.compare import compare
+    from hild.cli import fail, out_console
+    from hild.io import output_directory, write_json, write_netcdf
+    from hild.plot import save
+
+    if not (values["simulate"] or values["theory"]):
+        fail("--no-simulate and --no-theory together leave nothing to run")
+    try:
+        scenario = cls(**{f.name: parse_value(f.name, values[f.name]) for f in fields})
+        by_side = {"theory": {}, "simulate": {}}
+        for name, (where, _) in options.items():
+            for side in (("theory", "simulate") if where == "both" else (where,)):
+                by_side[side][name] = parse_value(name, values[name])
+        size = parse_value(cls.size, values[cls.size])
+        seeds, seed = parse_value("seeds", values["seeds"]), parse_value("seed", values["seed"])
+        sim_args = {cls.size: size, "seeds": seeds, "seed": seed, **by_side["simulate"]}
+        if values["simulate"]:
+            scenario.check_simulation(**sim_args)
+        out_dir = output_directory(values["out"], values["overwrite"])
+    except ValueError as e:
+        fail(str(e))
+    for name in OUTPUTS:  # an overwritten run directory holds only what this run writes
+        (out_dir / name).unlink(missing_ok=True)
+
+    tty = not values["as_json"] and sys.stderr.isatty()
+    timings, sim, th, written = {}, None, None, []
+    try:
+        if values["simulate"]:
+            start = time.perf_counter()
+            if "progress" in inspect.signature(scenario.simulate).parameters:
+                sim_args["progress"] = tty
+            sim = scenario.simulate(**sim_args)
+            timings["simulation"] = round(time.perf_counter() - start, 3)
+        if values["theory"]:
+            start = time.perf_counter()
+            th = scenario.theory(**by_side["theory"]) if sim is None else \
+                scenario.matching_theory(sim, **by_side["theory"])
+            timings["theory"] = round(time.perf_counter() - start, 3)
+    except ValueError as e:
+        fail(str(e))
+    for name, ds in (("simulation.nc", sim), ("theory.nc", th)):
+        if ds is not None:
+            written.append(write_netcdf(out_dir / name, ds).name)
+    diverged = {kind: _divergence(ds, cls.axis) for kind, ds in (("theory", th), ("simulation", sim))}
+    agreement = None
+    if sim is not None and th is not None and not bool(sim["diverged"].all()):
+        c = compare(th, sim)
+        agreement = {**c.summary, "seeds_used": c.seeds_used, "seeds_diverged": c.seeds_diverged}
+    save(scenario.figure(th, sim), out_dir / "figure.png")
+    written += ["figure.png", "summary.json"]
+    summary = {"model": cls.model, "params": scenario.params,
+               "size": {"name": cls.size, "value": size if values["simulate"] else None},
+               "seeds": list(range(seed, seed + seeds)) if values["simulate"] else [],
+               "options": by_side, "hild_version": __version__, "timings_s": timings, "diverged": diverged,
+               "agreement": agreement, "files": written}
+    write_json(out_dir / "summary.json", summary)
+    if values["as_json"]:
+        typer.echo(json.dumps(summary, indent=2))
+        return
+    for kind, info in diverged.items():
+        if info and info["runs"]:
+            out_console.print(f"[bold red]{kind} diverged[/] ({info['runs']} runs) at {cls.axis} = {info['first']:.4g}")
+    for name, s in (agreement or {}).items():
+        if isinstance(s, dict):
+            out_console.print(f"{name}: theory vs simulation max |err| {s['max_abs']:.3g}, "
+                              f"mean |err| {s['mean_abs']:.3g}, max |z| {s['max_in_sem']:.3g}", highlight=False)
+    out_console.print(f"wrote {out_dir}/ ({' '.join(written)})", highlight=False)
+
+
+def _divergence(ds, axis: str) -> dict | None:
+    """How many runs of a result diverged and the first axis value at which one did."""
+    if ds is None:
+        return None
+    runs = int(ds["diverged"].sum())
+    first = float(ds[f"{axis}_diverged"].min()) if runs else None
+    return {"runs": runs, "first": first}
+
+
+class RunGroup(typer.core.TyperGroup):
+    """`hild run MODEL`: one command per registered model, built when asked for."""
+
+    def list_commands(self, ctx):
+        from hild.core.registry import models
+
+        return list(models())
+
+    def get_command(self, ctx, name):
+        from hild.core.registry import models
+
+        registry = models()
+        return build(registry[name]) if name in registry else None

@@ -1,0 +1,160 @@
+"""The scenario protocol: what every model declares so that the shared machinery can run it.
+
+A scenario is one model with all its parameters fixed: a frozen dataclass, validated at
+construction (`ValueError` naming the parameter, its value and what is allowed), registered once
+with `hild.core.register`. The machinery (`hild run`, `hild sweep`, `hild.compare`,
+`hild.finite_size`, the claims, the contract test) reads only what is declared here:
+
+| declaration | meaning |
+| --- | --- |
+| `model` | the registry name, e.g. `committee`, `deep_linear.autoencoder` |
+| `axis` | the coordinate theory and simulation share: `t`, `layer`, `n`, `step` ... |
+| `size` | the simulation's finite-size parameter (`d`, `n_samples` ...): `simulate(**{size: n})` |
+| `units` | the per-unit dimensions of results (`k`, `m` ...), padded to the largest in a sweep |
+| `sweepable` | the fields a sweep grid may vary |
+| `convention` | the scaling and learning-rate convention, with its paper |
+| `divergence` | the `Blowup` rule that marks a run diverged (None: the model cannot diverge) |
+
+and implements
+
+    theory(**options) -> xarray.Dataset            the d -> infinity (or exact) prediction
+    simulate(*, <size>=..., seeds=1, seed=0, **options) -> xarray.Dataset
+    example() -> a small valid instance that runs in seconds with the defaults
+
+The one rule for signatures: every argument is a keyword with a default; an option that sets the
+extent of a run along the axis (`t_max`, `n_points` ...) has the same name and default in
+`theory` and `simulate`; `simulate` takes the size parameter, `seeds` (how many) and `seed`
+(the first integer seed). Both results carry the axis, the same variable names for the same
+quantities, `diverged` and `<axis>_diverged` (hild.core.divergence), and the provenance of
+`provenance()`. Models that can integrate many scenarios in one compiled call say how with
+`batch_key` (scenarios with equal keys share a call) and `theory_batch`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import json
+from typing import Any, ClassVar, Sequence
+
+import numpy as np
+import xarray as xr
+
+from hild.core.divergence import Blowup
+
+
+def jsonable(value: Any) -> Any:
+    """A parameter value as plain JSON data (tuples and arrays as lists, numpy scalars as Python)."""
+    if isinstance(value, (str, bool, int, float)) or value is None:
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (tuple, list, np.ndarray)):
+        return [jsonable(v) for v in np.asarray(value, dtype=object).tolist()] if isinstance(value, np.ndarray) \
+            else [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    name = getattr(value, "name", None) or getattr(value, "__name__", None)
+    if name is not None:
+        return str(name)
+    raise TypeError(f"parameter value {value!r} has no JSON form")
+
+
+class Scenario:
+    """The base of every model's scenario class (see the module docstring for the protocol)."""
+
+    model: ClassVar[str]
+    axis: ClassVar[str]
+    size: ClassVar[str]
+    units: ClassVar[tuple[str, ...]] = ()
+    sweepable: ClassVar[tuple[str, ...]] = ()
+    convention: ClassVar[str] = ""
+    divergence: ClassVar[Blowup | None] = None
+    description: ClassVar[str] = ""
+    papers: ClassVar[tuple[str, ...]] = ()
+
+    # --- what every model implements ------------------------------------------------------------
+
+    @classmethod
+    def example(cls) -> "Scenario":
+        """A small valid instance whose theory and simulation run in seconds with their defaults."""
+        raise NotImplementedError(f"{cls.__name__} must define example()")
+
+    def theory(self, **options) -> xr.Dataset:
+        raise NotImplementedError(f"{type(self).__name__} must define theory()")
+
+    def simulate(self, **options) -> xr.Dataset:
+        raise NotImplementedError(f"{type(self).__name__} must define simulate()")
+
+    # --- shared behaviour, overridden where a model knows better ---------------------------------
+
+    @property
+    def params(self) -> dict:
+        """Every constructor parameter as plain JSON data."""
+        return {f.name: jsonable(getattr(self, f.name)) for f in dataclasses.fields(self) if f.init}
+
+    def unit_sizes(self) -> dict[str, int]:
+        """The length of each unit dimension of this scenario's results (for padding in sweeps)."""
+        return {}
+
+    def batch_key(self) -> Any:
+        """Scenarios with equal keys can share one `theory_batch` call; None: each runs alone."""
+        return None
+
+    @classmethod
+    def theory_batch(cls, scenarios: Sequence["Scenario"], **options) -> xr.Dataset:
+        """The theory of many scenarios along a new dimension `scenario`, unit dimensions padded
+        with NaN to the largest. This default runs them one by one; batching models override it."""
+        scenarios = list(scenarios)
+        if not scenarios:
+            raise ValueError("scenarios must hold at least one scenario")
+        results = [s.theory(**options) for s in scenarios]
+        units = {dim: max(s.unit_sizes().get(dim, 0) for s in scenarios) for dim in cls.units}
+        padded = [pad_units(ds, units) for ds in results]
+        out = xr.concat(padded, "scenario", coords="minimal", compat="override", join="override",
+                        combine_attrs="override")
+        return out.assign_coords(scenario=np.arange(len(scenarios)))
+
+    def matching_theory(self, simulation: xr.Dataset, **options) -> xr.Dataset:
+        """The theory to compare with `simulation`: models whose theory depends on a seed (each seed's
+        initial overlaps, its training set) compute it for the simulation's seeds; this default
+        ignores the simulation."""
+        return self.theory(**options)
+
+    def check_simulation(self, **arguments) -> None:
+        """Raise ValueError, before anything is allocated, if `simulate(**arguments)` is invalid.
+        The default checks the argument names; models add range checks."""
+        try:
+            inspect.signature(self.simulate).bind(**arguments)
+        except TypeError as e:
+            raise ValueError(f"simulate: {e}") from None
+
+    def provenance(self, kind: str, dtype: str, seeds: Sequence[int] | None = None,
+                   size: int | None = None, **extra) -> dict:
+        """The attributes every result carries: model, kind, params (JSON), hild_version, dtype,
+        convention, axis, and for a simulation the size parameter's name and value and the seeds."""
+        from hild import __version__
+
+        attrs = {"model": self.model, "kind": kind, "params": json.dumps(self.params), "hild_version": __version__,
+                 "dtype": dtype, "convention": self.convention, "axis": self.axis}
+        if seeds is not None:
+            attrs["seeds"] = [int(s) for s in seeds]
+        if size is not None:
+            attrs["size"] = self.size
+            attrs[self.size] = int(size)
+        attrs.update(extra)
+        return attrs
+
+    def figure(self, theory: xr.Dataset | None, simulation: xr.Dataset | None, title: str = ""):
+        """The model's standard figure of a run: the shared trajectories plot along the axis."""
+        from hild.plot import trajectories
+
+        return trajectories(theory, simulation, title=title or self.model, axis=self.axis)
+
+
+def pad_units(ds: xr.Dataset, units: dict[str, int]) -> xr.Dataset:
+    """Pad the unit dimensions of `ds` to the given lengths with NaN (coordinates 0 .. n - 1)."""
+    return ds.reindex({dim: np.arange(n) for dim, n in units.items() if dim in ds.dims})
+
+
+PROVENANCE = ("model", "kind", "params", "hild_version", "dtype", "convention", "axis")
+"""The attributes on every result; a simulation adds `size`, the size parameter itself and `seeds`."""

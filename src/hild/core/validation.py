@@ -1,0 +1,64 @@
+"""Parameter checks shared by every scenario: each error names the parameter, the value and what is allowed."""
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+
+
+def integer(name: str, value, minimum: int) -> int:
+    """An integer >= minimum."""
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value}")
+    return int(value)
+
+
+def real(name: str, value, minimum: float | None = None, maximum: float | None = None,
+         strict_minimum: bool = False) -> float:
+    """A finite real number in [minimum, maximum] (or (minimum, maximum] with strict_minimum)."""
+    low = "-inf" if minimum is None else f"{minimum:g}"
+    high = "inf" if maximum is None else f"{maximum:g}"
+    allowed = f"a finite number in {'(' if strict_minimum else '['}{low}, {high}{']' if maximum is not None else ')'}"
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise ValueError(f"{name} must be {allowed}; got {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be {allowed}; got {value}")
+    if minimum is not None and (value < minimum or (strict_minimum and value == minimum)):
+        raise ValueError(f"{name} must be {allowed}; got {value:g}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be {allowed}; got {value:g}")
+    return value
+
+
+def vector(name: str, value, length: int) -> np.ndarray:
+    """A finite real vector of the given length."""
+    arr = np.asarray(value, dtype=float)
+    if arr.shape != (length,) or not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be {length} finite numbers; got {np.asarray(value).tolist()!r}")
+    return arr
+
+
+def matrix(name: str, value, shape: tuple[int, int]) -> np.ndarray:
+    """A finite real matrix of the given shape."""
+    arr = np.asarray(value, dtype=float)
+    if arr.shape != shape or not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be a finite {shape[0]}x{shape[1]} matrix; got shape {arr.shape}")
+    return arr
+
+
+def covariance(name: str, value, size: int, tol: float = 1e-10) -> np.ndarray:
+    """A symmetric positive semi-definite size x size matrix."""
+    arr = matrix(name, value, (size, size))
+    if not np.allclose(arr, arr.T, atol=tol * max(1.0, np.abs(arr).max())):
+        raise ValueError(f"{name} must be symmetric; got {arr.tolist()}")
+    lowest = np.linalg.eigvalsh(arr).min()
+    if lowest < -tol * max(1.0, np.abs(arr).max()):
+        raise ValueError(f"{name} must be positive semi-definite; its smallest eigenvalue is {lowest:.3g}")
+    return arr
+
+
+__all__ = ['covariance', 'integer', 'matrix', 'real', 'vector']

@@ -1,0 +1,1 @@
+"""The model families: one folder each, discovered by hild.core.registry (no list to edit)."""

@@ -1,0 +1,203 @@
+"""L2-regularised linear autoencoders (Kunin, Bloom, Goeva, Seed, arXiv 1901.08168).
+
+Data X (d x n), encoder W1 (k x d), decoder W2 (d x k), and (normalisation used throughout)
+
+    L(W1, W2) = ||X - W2 W1 X||_F^2 / n + lam (||W1||_F^2 + ||W2||_F^2)
+              = tr[(I - W2 W1) S (I - W2 W1)^T] + lam (||W1||^2 + ||W2||^2),   S = X X^T / n = U diag(s) U^T,
+
+so s_i here is the paper's sigma_i^2 divided by n (the paper has no 1/n). Gradients:
+dL/dW1 = -2 W2^T (I - W2 W1) S + 2 lam W1, dL/dW2 = -2 (I - W2 W1) S W1^T + 2 lam W2. At every critical point
+W1 W1^T = W2^T W2 (subtract W1 (dL/dW1)^T from (dL/dW2)^T W2) and in fact W1 = W2^T (the paper's transpose
+theorem). Critical points: W2 = U_I diag(sqrt(1 - lam/s_i)) O^T, W1 = W2^T for an index set I of at most k
+directions with s_i > lam (zero columns otherwise), O orthogonal; the global minimum takes the top k,
+
+    W2 W1 = U_k diag(1 - lam / s_i)_+ U_k^T,   L* = tr S - sum_{i <= k, s_i > lam} (s_i - lam)^2 / s_i,
+
+and the other critical points are saddles. Per mode with W1 = W2^T and singular value x: s (1 - x^2)^2 + 2 lam x^2,
+minimal at x^2 = 1 - lam / s [derived here]. `simulate` runs full-batch gradient descent on L in a `lax.scan`,
+vmapped over seeds (float64).
+"""
+from __future__ import annotations
+
+import functools
+import json
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import xarray as xr
+from scipy.linalg import subspace_angles
+
+from hild.core import validation as check
+
+
+def data_with_spectrum(spectrum, n_samples: int, seed: int = 0) -> np.ndarray:
+    """X (d x n) with X X^T / n = U diag(spectrum) U^T exactly, U a seeded random orthogonal matrix."""
+    s = np.asarray(spectrum, float)
+    if s.ndim != 1 or s.size < 1 or not np.all(np.isfinite(s)) or np.any(s < 0):
+        raise ValueError(f"spectrum must be a vector of finite numbers >= 0; got {np.asarray(spectrum).tolist()!r}")
+    d = s.size
+    n_samples = check.integer("n_samples", n_samples, d)
+    seed = check.integer("seed", seed, 0)
+    rng = np.random.default_rng([seed, 1901])
+    U, _ = np.linalg.qr(rng.standard_normal((d, d)))
+    V, _ = np.linalg.qr(rng.standard_normal((n_samples, d)))
+    return U @ np.diag(np.sqrt(n_samples * s)) @ V.T
+
+
+def _cov(cov) -> np.ndarray:
+    cov = np.asarray(cov, float)
+    if cov.ndim != 2 or cov.shape[0] != cov.shape[1]:
+        raise ValueError(f"cov must be a square matrix; got shape {cov.shape}")
+    return check.covariance("cov", cov, cov.shape[0])
+
+
+def _args(cov, lam, k):
+    cov = _cov(cov)
+    lam = check.real("lam", lam, minimum=0.0)
+    k = check.integer("k", k, 1)
+    if k > cov.shape[0]:
+        raise ValueError(f"k must be an integer in [1, d = {cov.shape[0]}]; got {k}")
+    return cov, lam, k
+
+
+def loss(W1, W2, cov, lam: float) -> float:
+    """L = tr[(I - W2 W1) S (I - W2 W1)^T] + lam (||W1||^2 + ||W2||^2)."""
+    R = np.eye(cov.shape[0]) - np.asarray(W2) @ np.asarray(W1)
+    return float(np.trace(R @ cov @ R.T) + lam * (np.sum(np.asarray(W1) ** 2) + np.sum(np.asarray(W2) ** 2)))
+
+
+def gradients(W1, W2, cov, lam: float):
+    """(dL/dW1, dL/dW2)."""
+    R = np.eye(cov.shape[0]) - W2 @ W1
+    return -2 * W2.T @ R @ cov + 2 * lam * W1, -2 * R @ cov @ W1.T + 2 * lam * W2
+
+
+def critical_point(cov, lam: float, k: int, subset=None, rotation=None):
+    """(W1, W2) of the critical point on eigen-directions `subset` (indices into the eigenvalues sorted
+    descending; default the top k: the global minimum), W2 = U_I diag(sqrt((1 - lam/s_i)_+)) O^T, W1 = W2^T,
+    with O = `rotation` (k x k orthogonal, default I)."""
+    cov, lam, k = _args(cov, lam, k)
+    s, U = np.linalg.eigh(cov)
+    s, U = s[::-1], U[:, ::-1]
+    idx = list(range(k)) if subset is None else [int(i) for i in subset]
+    if len(idx) > k or len(set(idx)) != len(idx) or any(i < 0 or i >= s.size for i in idx):
+        raise ValueError(f"subset must be at most k = {k} distinct indices in [0, {s.size - 1}]; got {list(subset)!r}")
+    W2 = np.zeros((s.size, k))
+    for col, i in enumerate(idx):
+        if s[i] > lam:
+            W2[:, col] = U[:, i] * np.sqrt(1 - lam / s[i])
+    if rotation is not None:
+        O = check.matrix("rotation", rotation, (k, k))
+        if not np.allclose(O.T @ O, np.eye(k), atol=1e-10):
+            raise ValueError("rotation must be an orthogonal k x k matrix")
+        W2 = W2 @ O.T
+    return W2.T.copy(), W2
+
+
+def global_minimum(cov, lam: float, k: int) -> dict:
+    """The closed-form global minimum: W1, W2 (O = I), the product W2 W1, the singular values
+    sqrt((1 - lam/s_i)_+) of W2, the principal directions U_k and L*."""
+    cov, lam, k = _args(cov, lam, k)
+    W1, W2 = critical_point(cov, lam, k)
+    s, U = np.linalg.eigh(cov)
+    s, U = s[::-1], U[:, ::-1]
+    top = s[:k]
+    shrink = np.sqrt(np.clip(1 - lam / np.where(top > 0, top, np.inf), 0, None)) * (top > lam)
+    L_star = float(np.trace(cov) - np.sum(np.where(top > lam, (top - lam) ** 2 / np.where(top > 0, top, 1), 0)))
+    return {"W1": W1, "W2": W2, "product": W2 @ W1, "singular_values": shrink, "directions": U[:, :k],
+            "eigenvalues": s, "loss": L_star}
+
+
+def measures(W1, W2, cov, lam: float, k: int) -> dict:
+    """How far (W1, W2) is from the global minimum: ||W1 - W2^T|| / ||W2||, the worst relative error of the
+    singular values of W2 against sqrt(1 - lam/s_i), the largest principal angle (degrees) between the left
+    singular subspace of W2 and the top-k PCA subspace, ||W2 W1 - U_k diag(1 - lam/s) U_k^T|| / ||.||, and
+    L - L*."""
+    gm = global_minimum(cov, lam, k)
+    W1, W2 = np.asarray(W1, float), np.asarray(W2, float)
+    Ul, sv, _ = np.linalg.svd(W2, full_matrices=False)
+    live = gm["singular_values"] > 0
+    return {"transpose_gap": float(np.linalg.norm(W1 - W2.T) / np.linalg.norm(W2)),
+            "singular_value_error": float(np.max(np.abs(sv[live] - gm["singular_values"][live])
+                                                 / gm["singular_values"][live])),
+            "principal_angle_deg": float(np.degrees(subspace_angles(Ul[:, live], gm["directions"][:, live]).max())),
+            "product_error": float(np.linalg.norm(W2 @ W1 - gm["product"]) / np.linalg.norm(gm["product"])),
+            "loss_gap": loss(W1, W2, cov, lam) - gm["loss"]}
+
+
+def _one(W1, W2, cov, lam, lr, per: int, n_rec: int):
+    eye = jnp.eye(cov.shape[0])
+
+    def step(carry, _):
+        W1, W2 = carry
+        R = eye - W2 @ W1
+        g1, g2 = -2 * W2.T @ R @ cov + 2 * lam * W1, -2 * R @ cov @ W1.T + 2 * lam * W2
+        return (W1 - lr * g1, W2 - lr * g2), None
+
+    def record(carry, _):
+        carry, _ = jax.lax.scan(step, carry, None, length=per)
+        W1, W2 = carry
+        R = eye - W2 @ W1
+        L = jnp.trace(R @ cov @ R.T) + lam * (jnp.sum(W1 ** 2) + jnp.sum(W2 ** 2))
+        return carry, (L, jnp.linalg.norm(W1 - W2.T) / jnp.linalg.norm(W2))
+
+    (W1, W2), (Ls, gaps) = jax.lax.scan(record, (W1, W2), None, length=n_rec)
+    return W1, W2, Ls, gaps
+
+
+@functools.lru_cache(maxsize=8)
+def _runner(per: int, n_rec: int):
+    return jax.jit(jax.vmap(functools.partial(_one, per=per, n_rec=n_rec), in_axes=(0, 0, None, None, None)))
+
+
+def simulate(cov, lam: float, k: int, lr: float = 0.01, steps: int = 5000, seeds: int = 1, seed: int = 0,
+             init_scale: float = 0.1, n_points: int = 101) -> xr.Dataset:
+    """Full-batch GD on L from independent Gaussian starts W1, W2 ~ init_scale N(0, 1/d) (NumPy PCG64 seeded by
+    each integer seed seed, seed + 1, ...). Records the loss and ||W1 - W2^T|| / ||W2|| at n_points times
+    t = lr * step, and the final W1 (seed, k, i), W2 (seed, i, k)."""
+    cov, lam, k = _args(cov, lam, k)
+    lr = check.real("lr", lr, minimum=0.0, strict_minimum=True)
+    steps = check.integer("steps", steps, 1)
+    seeds = check.integer("seeds", seeds, 1)
+    seed = check.integer("seed", seed, 0)
+    init_scale = check.real("init_scale", init_scale, minimum=0.0, strict_minimum=True)
+    n_points = check.integer("n_points", n_points, 2)
+    d = cov.shape[0]
+    per = max(1, steps // (n_points - 1))
+    n_rec = max(1, steps // per)
+    seed_list = list(range(seed, seed + seeds))
+    inits = [np.random.default_rng([s, 1901]).standard_normal((2, k, d)) * init_scale / np.sqrt(d) for s in seed_list]
+    with jax.enable_x64(True):
+        W1, W2, Ls, gaps = _runner(per, n_rec)(jnp.asarray(np.stack([w[0] for w in inits])),
+                                             jnp.asarray(np.stack([w[1].T for w in inits])),
+                                             jnp.asarray(cov), lam, lr)
+        W1, W2, Ls, gaps = (np.asarray(a, np.float64) for a in (W1, W2, Ls, gaps))
+    from hild import __version__
+    ts = lr * per * np.arange(1, n_rec + 1)
+    ds = xr.Dataset({"loss": (("seed", "t"), Ls), "transpose_gap": (("seed", "t"), gaps),
+                     "W1": (("seed", "k", "i"), W1), "W2": (("seed", "i", "k"), W2),
+                     "diverged": (("seed",), ~np.isfinite(Ls).all(axis=1))},
+                    coords={"seed": seed_list, "t": ts})
+    return ds.assign_attrs(model="deep_linear.autoencoder", kind="simulation", hild_version=__version__,
+                           params=json.dumps({"lam": lam, "k": k, "lr": lr, "steps": per * n_rec, "d": d,
+                                              "init_scale": init_scale}),
+                           lr_convention="W <- W - lr dL/dW, L with the 1/n normalisation; t = lr * step",
+                           seeds=seed_list, dtype="float64", paper="arXiv 1901.08168")
+
+
+def hessian_min_eigenvalue(W1, W2, cov, lam: float) -> float:
+    """Smallest eigenvalue of the Hessian of L in (W1, W2) (float64, by jax.hessian): < 0 at a saddle."""
+    cov = _cov(cov)
+    W1, W2 = np.asarray(W1, float), np.asarray(W2, float)
+    k, d = W1.shape
+    with jax.enable_x64(True):
+        S = jnp.asarray(cov)
+
+        def f(p):
+            A, B = p[:k * d].reshape(k, d), p[k * d:].reshape(d, k)
+            R = jnp.eye(d) - B @ A
+            return jnp.trace(R @ S @ R.T) + lam * (jnp.sum(A ** 2) + jnp.sum(B ** 2))
+
+        H = np.asarray(jax.hessian(f)(jnp.concatenate([jnp.ravel(W1), jnp.ravel(W2)])))
+    return float(np.linalg.eigvalsh((H + H.T) / 2).min())

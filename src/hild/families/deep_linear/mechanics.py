@@ -1,0 +1,217 @@
+"""Neural Mechanics (Kunin et al., arXiv 2012.04728): symmetries, conservation laws, and how weight decay
+and a finite learning rate break them.
+
+A parameter group theta_A with a symmetry of the loss has a gradient constraint at every theta:
+
+* translation, L(theta_A + c 1) = L            =>  1 . g_A = 0            (softmax logit biases; columns of
+  the last layer, adding c h_j to every logit);
+* scale,       L(alpha theta_A) = L (alpha > 0)  =>  theta_A . g_A = 0      (the incoming weights of a unit
+  followed by batch normalisation);
+* rescale,     L(alpha theta_A, theta_B / alpha) = L  =>  theta_A . g_A = theta_B . g_B  (incoming and outgoing
+  weights of a ReLU unit).
+
+The constraints hold for every minibatch loss, so SGD with weight decay lambda and learning rate eta,
+theta_{k+1} = (1 - eta lambda) theta_k - eta g_k (g_k the minibatch gradient of the data loss), gives the
+EXACT discrete laws [derived here; the cross terms vanish by the constraints]
+
+    1 . theta_A(k+1)      = (1 - eta lambda)   1 . theta_A(k)
+    ||theta_A(k+1)||^2    = (1 - eta lambda)^2 ||theta_A(k)||^2 + eta^2 ||g_A(k)||^2
+    Q_AB(k+1)             = (1 - eta lambda)^2 Q_AB(k) + eta^2 (||g_A(k)||^2 - ||g_B(k)||^2),
+    Q_AB = ||theta_A||^2 - ||theta_B||^2.
+
+With t = eta k they become the paper's integral forms, Q(t) = e^{-r t} Q(0) + eta int_0^t e^{-r (t - tau)}
+G(tau) dtau with G = ||g_A||^2 (scale) or ||g_A||^2 - ||g_B||^2 (rescale), and 1.theta_A(t) = e^{-r t / 2}
+1.theta_A(0). The paper's kernel has r = 2 lambda (correct to first order in eta). Its modified gradient
+flow dtheta/dt = -(g + lambda theta) - (eta/2)(H + lambda)(g + lambda theta), with the Hessian identities
+H 1 = 0, H theta_A = -g_A, H D theta = -D g (D = diag(1_A, -1_B)) from differentiating the constraints,
+gives exactly r = 2 lambda + eta lambda^2 [derived here], the O(eta) term of -2 log(1 - eta lambda) / eta,
+i.e. the discrete law to second order. Gradient flow (eta -> 0) conserves 1.theta_A, ||theta_A||^2 and
+Q_AB at lambda = 0; the finite-eta drift is eta int G, proportional to eta.
+
+`train` runs minibatch SGD with weight decay on one network that has all three symmetries,
+
+    x (d) -> W1 (h1 x d) -> batch normalisation (per unit, over the minibatch, no affine, no epsilon)
+      -> ReLU -> W2 (h2 x h1) -> ReLU -> W3 (c x h2) + b3 -> softmax cross-entropy,
+
+on a seeded synthetic classification task (x ~ N(0, I_d), labels argmax of a random linear teacher), and
+records at every step the symmetric quantities and the squared gradient norms that drive them.
+"""
+from __future__ import annotations
+
+import functools
+import json
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import xarray as xr
+from scipy.signal import lfilter
+
+from hild.core import validation as check
+
+LR_CONVENTION = "theta <- (1 - lr * weight_decay) theta - lr * g, g the minibatch mean gradient; t = lr * step"
+
+
+def _loss(params, X, Y):
+    W1, W2, W3, b3 = params
+    z = X @ W1.T
+    z = z - z.mean(0)
+    z = z / jnp.sqrt((z ** 2).mean(0))
+    h2 = jax.nn.relu(jax.nn.relu(z) @ W2.T)
+    logits = h2 @ W3.T + b3
+    return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits), Y[:, None], axis=1))
+
+
+def _measure(params, grads):
+    W1, W2, W3, b3 = params
+    g1, g2, g3, _ = grads
+    return {"scale_norm2": (W1 ** 2).sum(1), "scale_grad2": (g1 ** 2).sum(1),
+            "rescale_unit": (W2 ** 2).sum(1) - (W3 ** 2).sum(0),
+            "rescale_unit_grad": (g2 ** 2).sum(1) - (g3 ** 2).sum(0),
+            "rescale_unit_size": (W2 ** 2).sum(1) + (W3 ** 2).sum(0),
+            "rescale_layer": (W2 ** 2).sum() - (W3 ** 2).sum(),
+            "rescale_layer_grad": (g2 ** 2).sum() - (g3 ** 2).sum(),
+            "translation_bias": b3.sum(), "translation_columns": W3.sum(0)}
+
+
+def _one(params, X, Y, lr, wd, key, steps: int, batch: int):
+    def step(p, k):
+        idx = jax.random.choice(k, X.shape[0], (batch,), replace=False)
+        loss, g = jax.value_and_grad(_loss)(p, X[idx], Y[idx])
+        rec = _measure(p, g)
+        rec["loss"] = loss
+        return jax.tree.map(lambda a, b: (1 - lr * wd) * a - lr * b, p, g), rec
+
+    final, recs = jax.lax.scan(step, params, jax.random.split(key, steps))
+    zero = jax.tree.map(jnp.zeros_like, final)
+    last = _measure(final, zero)
+    return {k: jnp.concatenate([v, last[k][None]]) if k in last else v for k, v in recs.items()}
+
+
+@functools.lru_cache(maxsize=8)
+def _runner(steps: int, batch: int):
+    return jax.jit(jax.vmap(functools.partial(_one, steps=steps, batch=batch)))
+
+
+def _task(seed: int, d: int, h1: int, h2: int, classes: int, n: int):
+    rng = np.random.default_rng([seed, 2012])
+    X = rng.standard_normal((n, d))
+    Y = np.argmax(X @ rng.standard_normal((d, classes)), axis=1)
+    params = (rng.standard_normal((h1, d)) / np.sqrt(d), rng.standard_normal((h2, h1)) * np.sqrt(2 / h1),
+              rng.standard_normal((classes, h2)) / np.sqrt(h2), rng.standard_normal(classes))
+    return X, Y, params
+
+
+def train(lrs=(0.1,), weight_decays=(0.0,), steps: int = 1000, seeds: int = 1, seed: int = 0, d: int = 16,
+          widths=(16, 16), classes: int = 4, n_samples: int = 256, batch_size: int = 16) -> xr.Dataset:
+    """Minibatch SGD with weight decay on the symmetric network, every (lr, weight_decay, seed) in one
+    compiled, vmapped `lax.scan` (float64). Seed s (integer seeds seed, seed + 1, ...) draws the data and the
+    initial weights from NumPy's PCG64 and the minibatches (without replacement) from jax.random.key(s);
+    the same seed gives the same data, start and batches at every lr and weight decay.
+
+    Returns dims (lr, weight_decay, seed, step) with step = 0..steps for quantities (before the step) and
+    0..steps-1 for gradient norms (the last entry NaN); t = lr * step is the coordinate `t` (lr, step).
+    Variables: scale_norm2 / scale_grad2 (unit1: ||W1 row||^2, ||g||^2), rescale_unit / rescale_unit_grad /
+    rescale_unit_size (unit2: ||W2 row j||^2 -+ ||W3 column j||^2 and the gradient difference),
+    rescale_layer / rescale_layer_grad (||W2||^2 - ||W3||^2), translation_bias (1 . b3), translation_columns
+    (unit2: 1 . W3[:, j]), loss (minibatch).
+    """
+    lrs = [check.real("lrs", x, minimum=0.0, strict_minimum=True) for x in np.atleast_1d(lrs).tolist()]
+    wds = [check.real("weight_decays", x, minimum=0.0) for x in np.atleast_1d(weight_decays).tolist()]
+    steps = check.integer("steps", steps, 1)
+    seeds = check.integer("seeds", seeds, 1)
+    seed = check.integer("seed", seed, 0)
+    d = check.integer("d", d, 1)
+    if len(widths) != 2:
+        raise ValueError(f"widths must be two integers >= 1 (h1, h2); got {widths!r}")
+    h1, h2 = (check.integer("widths", w, 1) for w in widths)
+    classes = check.integer("classes", classes, 2)
+    n_samples = check.integer("n_samples", n_samples, 2)
+    batch_size = check.integer("batch_size", batch_size, 2)
+    if batch_size > n_samples:
+        raise ValueError(f"batch_size must be an integer in [2, n_samples = {n_samples}]; got {batch_size}")
+    for lr in lrs:
+        for wd in wds:
+            if lr * wd >= 1:
+                raise ValueError(f"lrs * weight_decays must be < 1; got lr {lr:g} and weight decay {wd:g}")
+    seed_list = list(range(seed, seed + seeds))
+    tasks = [_task(s, d, h1, h2, classes, n_samples) for s in seed_list]
+    grid = [(lr, wd, j) for lr in lrs for wd in wds for j in range(seeds)]
+    with jax.enable_x64(True):
+        stack = lambda f: jnp.asarray(np.stack([f(tasks[j]) for _, _, j in grid]))  # noqa: E731
+        params = tuple(stack(lambda t, i=i: t[2][i]) for i in range(4))
+        out = _runner(steps, batch_size)(params, stack(lambda t: t[0]), stack(lambda t: t[1]),
+                                         jnp.asarray([g[0] for g in grid]), jnp.asarray([g[1] for g in grid]),
+                                         jnp.stack([jax.random.key(seed_list[j]) for _, _, j in grid]))
+        out = {k: np.asarray(v, np.float64) for k, v in out.items()}
+    shape = (len(lrs), len(wds), seeds)
+    unit = {"scale_norm2": "unit1", "scale_grad2": "unit1", "rescale_unit": "unit2", "rescale_unit_grad": "unit2",
+            "rescale_unit_size": "unit2", "translation_columns": "unit2"}
+    data = {}
+    for k, v in out.items():
+        v = v.reshape(shape + v.shape[1:])
+        if v.shape[3] == steps:  # gradients: pad the last step
+            v = np.concatenate([v, np.full(shape + (1,) + v.shape[4:], np.nan)], axis=3)
+        data[k] = (("lr", "weight_decay", "seed", "step") + ((unit[k],) if k in unit else ()), v)
+    ds = xr.Dataset(data, coords={"lr": lrs, "weight_decay": wds, "seed": seed_list, "step": np.arange(steps + 1)})
+    ds = ds.assign_coords(t=(("lr", "step"), np.outer(lrs, np.arange(steps + 1))))
+    from hild import __version__
+    params = {"d": d, "widths": [h1, h2], "classes": classes, "n_samples": n_samples, "batch_size": batch_size,
+              "steps": steps}
+    return ds.assign_attrs(model="deep_linear.mechanics", kind="simulation", params=json.dumps(params),
+                           hild_version=__version__, lr_convention=LR_CONVENTION, seeds=seed_list, dtype="float64",
+                           paper="arXiv 2012.04728")
+
+
+def _check_law(lr, weight_decay):
+    lr = check.real("lr", lr, minimum=0.0, strict_minimum=True)
+    weight_decay = check.real("weight_decay", weight_decay, minimum=0.0)
+    if lr * weight_decay >= 1:
+        raise ValueError(f"lr * weight_decay must be < 1; got {lr * weight_decay:g}")
+    return lr, weight_decay
+
+
+def discrete_law(q0, grad2, lr: float, weight_decay: float, kind: str = "norm") -> np.ndarray:
+    """The exact SGD law unrolled along the last axis: q_{k+1} = a q_k + eta^2 G_k with a = (1 - eta lambda)^2
+    (kind 'norm': scale or rescale; grad2 = G_0..G_{K-1}) or q_{k+1} = (1 - eta lambda) q_k (kind
+    'translation'; grad2 only sets K). Returns q_0..q_K."""
+    lr, weight_decay = _check_law(lr, weight_decay)
+    q0, G = np.asarray(q0, float), np.asarray(grad2, float)
+    if kind == "translation":
+        return q0[..., None] * (1 - lr * weight_decay) ** np.arange(G.shape[-1] + 1)
+    if kind != "norm":
+        raise ValueError(f"kind must be 'norm' or 'translation'; got {kind!r}")
+    a = (1 - lr * weight_decay) ** 2
+    x = np.concatenate([q0[..., None], lr ** 2 * G], axis=-1)
+    return lfilter([1.0], [1.0, -a], x, axis=-1)
+
+
+def flow_law(q0, grad2, lr: float, weight_decay: float, kind: str = "norm", rate: str = "paper") -> np.ndarray:
+    """The continuous-time (integral) law at t_k = eta k from the recorded gradients:
+    Q(t) = e^{-r t} Q(0) + eta int_0^t e^{-r (t - tau)} G(tau) dtau, with G(tau) = G_j on [t_j, t_j + eta) (each
+    minibatch gradient acts for one step; the integral is exact for that piecewise-constant G), or for
+    kind 'translation' 1.theta(t) = e^{-r t / 2} 1.theta(0). rate 'paper': r = 2 lambda (Kunin et al.);
+    'modified': r = 2 lambda + eta lambda^2 (the modified flow); 'gradient_flow': r = 2 lambda and no eta
+    term (the eta -> 0 limit: the conserved / purely decaying value). Returns Q at t_0..t_K."""
+    lr, weight_decay = _check_law(lr, weight_decay)
+    if rate not in ("paper", "modified", "gradient_flow"):
+        raise ValueError(f"rate must be 'paper', 'modified' or 'gradient_flow'; got {rate!r}")
+    q0, G = np.asarray(q0, float), np.asarray(grad2, float)
+    t = lr * np.arange(G.shape[-1] + 1)
+    r = 2 * weight_decay + (lr * weight_decay ** 2 if rate == "modified" else 0.0)
+    if kind == "translation":
+        return q0[..., None] * np.exp(-r * t / 2)
+    if kind != "norm":
+        raise ValueError(f"kind must be 'norm' or 'translation'; got {kind!r}")
+    out = q0[..., None] * np.exp(-r * t)
+    if rate == "gradient_flow":
+        return out
+    panel = -np.expm1(-r * lr) / r if r > 0 else lr  # int over one step of e^{-r (t_{j+1} - tau)}
+    x = np.concatenate([np.zeros_like(q0)[..., None], lr * panel * G], axis=-1)
+    return out + lfilter([1.0], [1.0, -np.exp(-r * lr)], x, axis=-1)
+
+
+def drift_exponent(lrs, drifts) -> float:
+    """Least-squares slope of log |drift| against log lr: 1 when the drift from the gradient-flow value is
+    proportional to lr (the eta -> 0 limit)."""
+    return float(np.polyfit(np.log(np.asarray(lrs, float)), np.log(np.abs(np.asarray(drifts, float))), 1)[0])

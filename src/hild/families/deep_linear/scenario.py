@@ -1,0 +1,199 @@
+"""The two-layer linear network scenario: y_hat = W2 W1 x trained on whitened regression data.
+
+Loss (population, whitened inputs E[x x^T] = I, targets y = Sigma_yx x + noise):
+
+    L = 1/2 E||y - W2 W1 x||^2 = 1/2 ||Sigma_yx - W2 W1||_F^2 + const
+
+Learning-rate convention (Saxe et al., arXiv 1312.6120, with tau = 1/lr; per-layer rates as in
+Kunin et al., arXiv 2406.06158): one GD step is
+
+    W1 <- W1 - lr * rho_1 * dL/dW1,   W2 <- W2 - lr * rho_2 * dL/dW2
+
+with rho = lr_scales, and time t = lr * steps. Gradient flow conserves the imbalance
+C = W2^T W2 / rho_2 - W1 W1^T / rho_1 (width x width) for any initialisation; an initialisation is
+lambda-balanced when C = lam * I (Domine et al., arXiv 2409.14623, for rho = 1).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from hild.core import validation as check
+
+INITS = ("aligned", "lambda", "random", "explicit")
+LR_CONVENTION = ("W_i <- W_i - lr * lr_scales[i] * dL/dW_i with L = 1/2 E||y - W2 W1 x||^2 (whitened x); "
+                 "t = lr * steps (Saxe et al., arXiv 1312.6120, tau = 1/lr)")
+
+
+def _orthogonal(rng: np.random.Generator, n: int) -> np.ndarray:
+    q, r = np.linalg.qr(rng.standard_normal((n, n)))
+    return q * np.sign(np.diag(r))
+
+
+def mode_weights(u0, lam):
+    """(a, b) of an aligned mode with a * b = u0 and b^2 - a^2 = lam (both >= 0; vectorised)."""
+    u0, lam = np.asarray(u0, float), np.asarray(lam, float)
+    root = np.sqrt(lam ** 2 + 4 * u0 ** 2)
+    return np.sqrt(np.clip((root - lam) / 2, 0, None)), np.sqrt(np.clip((root + lam) / 2, 0, None))
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeepLinear:
+    """A two-layer linear network W2 W1 (d_in -> width -> d_out) trained by GD / SGD on whitened regression.
+
+    The task: `singular_values` s (Sigma_yx = diag(s) padded to d_out x d_in; d_in, d_out default to
+    len(s)) or an explicit `sigma_yx` matrix (d_out x d_in). lr: base learning rate; lr_scales: the
+    per-layer multipliers (rho_1, rho_2). init: 'aligned' (each mode of Sigma_yx starts at the
+    product a b = init_scale, with b^2/rho_2 - a^2/rho_1 = lam; Saxe's decoupled start), 'lambda'
+    (random bases, mode strengths init_scale * |N(0, 1)|, exactly lam-balanced), 'random' (i.i.d.
+    N(0, init_scale^2) entries; small or large through init_scale; not balanced) or 'explicit'
+    (weights = (W1, W2)). n_samples: None trains on the population loss, else on n_samples Gaussian
+    inputs (whitened exactly when whiten=True) with label-noise std `noise`; batch_size: None is
+    full-batch GD, else SGD with that many samples per step (drawn with replacement).
+    """
+
+    singular_values: Any = None
+    sigma_yx: Any = None
+    d_in: int | None = None
+    d_out: int | None = None
+    width: int
+    lr: float = 1e-3
+    lr_scales: Any = (1.0, 1.0)
+    init: str = "aligned"
+    init_scale: float = 1e-3
+    lam: float = 0.0
+    weights: Any = None
+    n_samples: int | None = None
+    batch_size: int | None = None
+    noise: float = 0.0
+    whiten: bool = True
+    sigma: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        set_ = lambda k, x: object.__setattr__(self, k, x)  # noqa: E731 (frozen dataclass)
+        if (self.singular_values is None) == (self.sigma_yx is None):
+            raise ValueError("give exactly one of singular_values (the task's singular values) or sigma_yx "
+                             "(the d_out x d_in input-output correlation)")
+        if self.singular_values is not None:
+            s = np.atleast_1d(np.asarray(self.singular_values, dtype=float))
+            if s.ndim != 1 or s.size == 0 or not np.all(np.isfinite(s)) or np.any(s < 0):
+                raise ValueError(f"singular_values must be finite numbers >= 0; got {np.asarray(self.singular_values).tolist()!r}")
+            d_in = len(s) if self.d_in is None else check.integer("d_in", self.d_in, len(s))
+            d_out = len(s) if self.d_out is None else check.integer("d_out", self.d_out, len(s))
+            sigma = np.zeros((d_out, d_in))
+            sigma[np.arange(len(s)), np.arange(len(s))] = s
+        else:
+            arr = np.asarray(self.sigma_yx, dtype=float)
+            if arr.ndim != 2:
+                raise ValueError(f"sigma_yx must be a d_out x d_in matrix; got shape {arr.shape}")
+            d_in = arr.shape[1] if self.d_in is None else check.integer("d_in", self.d_in, 1)
+            d_out = arr.shape[0] if self.d_out is None else check.integer("d_out", self.d_out, 1)
+            sigma = check.matrix("sigma_yx", arr, (d_out, d_in))
+        set_("d_in", d_in)
+        set_("d_out", d_out)
+        set_("sigma", sigma)
+        set_("width", check.integer("width", self.width, 1))
+        set_("lr", check.real("lr", self.lr, minimum=0.0, strict_minimum=True))
+        rho = np.asarray(self.lr_scales, dtype=float)
+        if rho.shape != (2,) or not np.all(np.isfinite(rho)) or np.any(rho <= 0):
+            raise ValueError(f"lr_scales must be 2 finite numbers > 0 (one per layer); got {np.asarray(self.lr_scales).tolist()!r}")
+        set_("lr_scales", tuple(rho.tolist()))
+        if self.init not in INITS:
+            raise ValueError(f"init must be one of {', '.join(map(repr, INITS))}; got {self.init!r}")
+        set_("init_scale", check.real("init_scale", self.init_scale, minimum=0.0))
+        set_("lam", check.real("lam", self.lam))
+        set_("noise", check.real("noise", self.noise, minimum=0.0))
+        if self.init in ("random", "explicit") and self.lam != 0:
+            raise ValueError(f"lam applies to init 'aligned' or 'lambda' only; got lam = {self.lam:g} with init {self.init!r}")
+        if self.lam > 0 and self.width > d_out:
+            raise ValueError(f"lam must be <= 0 when width > d_out: W2^T W2 = W1 W1^T + lam I has rank <= d_out = {d_out} "
+                             f"< width = {self.width}; got lam = {self.lam:g}")
+        if self.lam < 0 and self.width > d_in:
+            raise ValueError(f"lam must be >= 0 when width > d_in: W1 W1^T = W2^T W2 - lam I has rank <= d_in = {d_in} "
+                             f"< width = {self.width}; got lam = {self.lam:g}")
+        if self.init == "explicit":
+            if self.weights is None or len(self.weights) != 2:
+                raise ValueError("weights must be (W1, W2) when init is 'explicit'")
+            W1 = check.matrix("weights[0] (W1)", self.weights[0], (self.width, d_in))
+            W2 = check.matrix("weights[1] (W2)", self.weights[1], (d_out, self.width))
+            set_("weights", (tuple(map(tuple, W1.tolist())), tuple(map(tuple, W2.tolist()))))
+        elif self.weights is not None:
+            raise ValueError(f"weights must be None unless init is 'explicit'; got init {self.init!r}")
+        if self.n_samples is not None:
+            set_("n_samples", check.integer("n_samples", self.n_samples, d_in if self.whiten else 1))
+        if self.batch_size is not None:
+            if self.n_samples is None:
+                raise ValueError("batch_size needs n_samples (SGD draws batches from a finite data set)")
+            set_("batch_size", check.integer("batch_size", self.batch_size, 1))
+        if self.n_samples is None and self.noise != 0:
+            raise ValueError(f"noise must be 0 on the population loss (n_samples None); got {self.noise:g}")
+
+    @property
+    def params(self) -> dict:
+        """All parameters as plain JSON-able values."""
+        return {"sigma_yx": self.sigma.tolist(), "d_in": self.d_in, "d_out": self.d_out, "width": self.width,
+                "lr": self.lr, "lr_scales": list(self.lr_scales), "init": self.init, "init_scale": self.init_scale,
+                "lam": self.lam, "weights": None if self.weights is None else [list(map(list, w)) for w in self.weights],
+                "n_samples": self.n_samples, "batch_size": self.batch_size, "noise": self.noise, "whiten": self.whiten}
+
+    def attrs(self, kind: str) -> dict:
+        from hild import __version__
+        return {"model": "deep_linear", "kind": kind, "params": json.dumps(self.params),
+                "hild_version": __version__, "lr_convention": LR_CONVENTION}
+
+    def svd(self):
+        """Full SVD of Sigma_yx: U (d_out x d_out), s (min(d_in, d_out)), V (d_in x d_in); Sigma = U diag(s) V^T."""
+        U, s, Vt = np.linalg.svd(self.sigma)
+        return U, s, Vt.T
+
+    def initial_weights(self, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """(W1, W2) in float64, drawn from NumPy's PCG64 seeded by `seed` (the seed only rotates the
+        hidden basis for 'aligned', which leaves function, representations and NTK unchanged)."""
+        rng = np.random.default_rng(seed)
+        h, din, dout = self.width, self.d_in, self.d_out
+        if self.init == "explicit":
+            return np.array(self.weights[0]), np.array(self.weights[1])
+        if self.init == "random":
+            return (self.init_scale * rng.standard_normal((h, din)), self.init_scale * rng.standard_normal((dout, h)))
+        O = _orthogonal(rng, h)
+        if self.init == "aligned":
+            U, _, V = self.svd()
+            u0 = np.full(h, self.init_scale)
+        else:
+            U, V = _orthogonal(rng, dout), _orthogonal(rng, din)
+            u0 = self.init_scale * np.abs(rng.standard_normal(h))
+        return balanced_weights(u0, self.lam, self.lr_scales, O, U, V)
+
+    def theory(self, t_max: float, n_points: int = 201, init=None, seed: int = 0):
+        """The exact gradient-flow solution from a lambda-balanced start (hild.deep_linear.riccati), float64.
+
+        init: None (initial_weights(seed)), (W1, W2), or a simulation Dataset (one solution per seed).
+        Raises ValueError when the start is not lambda-balanced (init 'random' generically is not).
+        """
+        from hild.families.deep_linear.riccati import theory
+        return theory(self, t_max=t_max, n_points=n_points, init=init, seed=seed)
+
+    def simulate(self, seeds: int = 1, t_max: float = 10.0, seed: int = 0, n_points: int = 101,
+                 dtype: str = "float64"):
+        """GD / SGD on the real network for `seeds` seeds (hild.deep_linear.simulate)."""
+        from hild.families.deep_linear.simulate import simulate
+        return simulate(self, seeds=seeds, t_max=t_max, seed=seed, n_points=n_points, dtype=dtype)
+
+
+
+def balanced_weights(u0, lam, lr_scales, O, U, V):
+    """W1 = sum_a a_a O_a V_a^T, W2 = sum_a b_a U_a O_a^T with a_a b_a = u0_a and b^2/rho2 - a^2/rho1 = lam.
+
+    Hidden units beyond d_in (d_out) have a = 0 (b = 0) and carry the imbalance alone."""
+    rho1, rho2 = lr_scales
+    c = np.sqrt(rho1 * rho2)
+    h, din, dout = O.shape[0], V.shape[0], U.shape[0]
+    u0 = np.where((np.arange(h) < din) & (np.arange(h) < dout), u0, 0.0)
+    at, bt = mode_weights(u0, c * lam)  # the unit-rate problem (see hild.deep_linear.riccati)
+    a, b = at * np.sqrt(rho1 / c), bt * np.sqrt(rho2 / c)
+    k1, k2 = min(h, din), min(h, dout)
+    return (O[:, :k1] * a[:k1]) @ V[:, :k1].T, (U[:, :k2] * b[:k2]) @ O[:, :k2].T
+

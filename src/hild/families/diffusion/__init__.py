@@ -1,0 +1,16 @@
+"""Linear diffusion models (Merger & Goldt, arXiv 2505.24769): DDPM with a linear noise predictor per
+diffusion step, trained on N Gaussian samples in d dimensions; exact theory of training, losses,
+generated law and KL, and the real training and sampling at finite d."""
+from hild.families.diffusion.data import SPECTRA, Moments, Target, moments, power_law, target
+from hild.families.diffusion.figure import figure, kl_law_axes
+from hild.families.diffusion.scenario import SAMPLERS, LinearDiffusion
+from hild.families.diffusion.schedule import alpha_bar, check_betas, linear, one_minus_alpha_bar
+from hild.families.diffusion.simulate import exact_denoisers, mc_losses, measure, sample, simulate, train
+from hild.families.diffusion.theory import (contraction, denoiser_modes, gaussian_kl, gd_modes, generated_variance,
+                                   kl_expected, kl_modes, kl_proportional, losses, noise_variance, theory)
+
+__all__ = ["LinearDiffusion", "Moments", "SAMPLERS", "SPECTRA", "Target", "alpha_bar", "check_betas", "contraction",
+           "denoiser_modes", "exact_denoisers", "figure", "gaussian_kl", "gd_modes", "generated_variance",
+           "kl_expected", "kl_law_axes", "kl_modes", "kl_proportional", "linear", "losses", "mc_losses", "measure",
+           "moments", "noise_variance", "one_minus_alpha_bar", "power_law", "sample", "simulate", "target", "theory",
+           "train"]

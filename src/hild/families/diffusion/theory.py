@@ -1,0 +1,200 @@
+"""Exact theory of DDPM with linear denoisers for one training set (Merger & Goldt, arXiv 2505.24769).
+
+Everything is diagonal in the eigenbasis V of the empirical covariance Sigma_0 (eigenvalues
+lam_hat_k, index `mode`), because the training data are centred by mu_0 and GD starts from W = 0.
+With A_t = alpha_bar_t Sigma_0 + (1 - alpha_bar_t) I:
+
+  denoiser   the minimiser of L_t = E||eps - W x_t - b||^2 + ridge ||W||_F^2 over the training set:
+             W_t* = sqrt(1 - alpha_bar_t) (A_t + ridge I)^-1, b* = 0 (on centred data)
+  GD         W <- W - lr grad L_t from W = 0: per mode w(n) = w*(1 - q^n), q = 1 - 2 lr a_k,
+             a_k = alpha_bar lam_hat_k + 1 - alpha_bar + ridge (the mean of GD with fresh noise,
+             exactly: the noisy gradient is unbiased and linear in W); its EMA with decay rho
+             e(n) = w* [(1 - rho^n) - (1 - rho) q (q^n - rho^n) / (q - rho)]
+  losses     L_t(W; C, m) = ||I - sqrt(1 - alpha_bar) W||_F^2 + alpha_bar tr(W C W^T) + alpha_bar ||W m||^2,
+             train: C = Sigma_0, m = 0; test: C = Sigma, m = mu - mu_0 (the loss without its ridge term)
+  sampling   u_{t-1} = c_t u_t + sigma_t z per mode, u_T ~ N(0, 1), so the generated law is
+             N(mu_0, V diag(h) V^T) with h = sum_t sigma_t^2 prod_{s<t} c_s^2 + prod_s c_s^2
+             DDPM: c_t = (1 - beta_t w_t / sqrt(1 - alpha_bar_t)) / sqrt(1 - beta_t), sigma_t^2 = beta_t
+             flow (DDIM, eta = 0): c_t = sqrt(alpha_bar_{t-1} / alpha_bar_t) (1 - sqrt(1 - alpha_bar_t) w_t)
+             + sqrt(1 - alpha_bar_{t-1}) w_t, sigma_t = 0 (alpha_bar_0 = 1)
+  KL         KL(N(m1, S1) || N(m2, S2)) = 1/2 [tr(S2^-1 S1) - d + ln det S2 / det S1 + (m1 - m2)^T S2^-1 (m1 - m2)]
+  E[KL]      over training sets, for the generated law N(mu_0, Sigma_0) (c -> 0) and N > d:
+             1/2 sum_{i=1}^d [ln(N/2) - psi((N - i)/2)] = d(d + 3)/(4N) + O(d^3/N^2), the same for every Sigma
+
+At W* the gap is the trace formula of the paper plus the cost of the estimated mean:
+
+    L_test - L_train = alpha_bar (1 - alpha_bar) [tr A^-2 (Sigma - Sigma_0) + (mu - mu_0)^T A^-2 (mu - mu_0)].
+
+Losses are summed over the d components (the paper's L = sum_t <||eps - eps_theta||^2>), per diffusion
+step t. Everything is NumPy float64: closed forms and cumulative products, no integrator, no JAX.
+"""
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+from scipy.special import digamma, exprel
+
+from hild.core import validation as check
+from hild.families.diffusion.data import Moments, Target
+from hild.families.diffusion.schedule import alpha_bar as alpha_bar_of, one_minus_alpha_bar
+
+
+def denoiser_modes(alpha_bar, one_minus, lam_hat, ridge: float = 0.0):
+    """(a, w*) per (t, mode): a = alpha_bar lam_hat + 1 - alpha_bar + ridge, w* = sqrt(1 - alpha_bar) / a."""
+    a = alpha_bar[:, None] * lam_hat[None, :] + one_minus[:, None] + ridge
+    return a, np.sqrt(one_minus)[:, None] / a
+
+
+def _geometric_difference(q, rho: float, n):
+    """(q^n - rho^n) / (q - rho) = sum_{j<n} q^j rho^(n-1-j), without cancellation when q is close to rho."""
+    n = np.asarray(n, dtype=float)
+    close = (q > 0) & (np.abs(q - rho) < 1e-3 * rho)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        x = np.log(np.where(close, q, rho) / rho)
+        near = rho ** (n - 1) * n * exprel(n * x) / exprel(x)
+        far = (q ** n - rho ** n) / np.where(close, 1.0, q - rho)
+    return np.where(close, near, far)
+
+
+def gd_modes(w_star, a, lr: float, steps, ema: float = 0.0):
+    """The mean denoiser after `steps` GD steps from W = 0 (its EMA when ema > 0), per mode.
+
+    steps: an integer or an array, which broadcasts against the leading axes of w_star and a."""
+    q = 1.0 - 2.0 * lr * a
+    n = np.asarray(steps)
+    n = n.reshape(n.shape + (1,) * np.ndim(a))
+    with np.errstate(over="ignore", invalid="ignore"):
+        if ema == 0.0:
+            return w_star * (1.0 - q ** n)
+        return w_star * ((1.0 - ema ** n) - (1.0 - ema) * q * _geometric_difference(q, ema, n))
+
+
+def losses(alpha_bar, one_minus, w, lam_hat, sigma_kk, mean_kk):
+    """(train, test) losses per t of the denoiser V diag(w_t) V^T, b = 0.
+
+    sigma_kk = diag(V^T Sigma V), mean_kk = (V^T (mu - mu_0))^2."""
+    common = np.sum((1.0 - np.sqrt(one_minus)[:, None] * w) ** 2, axis=-1)
+    train = common + alpha_bar * np.sum(w ** 2 * lam_hat, axis=-1)
+    test = common + alpha_bar * np.sum(w ** 2 * (sigma_kk + mean_kk), axis=-1)
+    return train, test
+
+
+def contraction(betas, alpha_bar, one_minus, w, sampler: str):
+    """c_t per (t, mode) of one reverse step of the sampler with denoiser eigenvalues w (t, mode)."""
+    if sampler == "ddpm":
+        return (1.0 - (betas / np.sqrt(one_minus))[:, None] * w) / np.sqrt(1.0 - betas)[:, None]
+    prev = np.concatenate([[1.0], alpha_bar[:-1]])
+    prev_minus = np.concatenate([[0.0], one_minus[:-1]])
+    return (np.sqrt(prev / alpha_bar)[:, None] * (1.0 - np.sqrt(one_minus)[:, None] * w)
+            + np.sqrt(prev_minus)[:, None] * w)
+
+
+def noise_variance(betas, sampler: str, final_noise: bool) -> np.ndarray:
+    """sigma_t^2 per t: beta_t for DDPM (0 at t = 1 without final noise, Ho et al. Algorithm 2), 0 for the flow."""
+    s2 = np.asarray(betas, dtype=float).copy() if sampler == "ddpm" else np.zeros(len(betas))
+    if not final_noise:
+        s2[0] = 0.0
+    return s2
+
+
+def generated_variance(c, sigma2):
+    """h per mode from u_{t-1} = c_t u_t + sigma_t z, u_T ~ N(0, 1): sum_t sigma_t^2 prod_{s<t} c_s^2 + prod_s c_s^2.
+
+    c: (..., T, mode), t = 1..T along axis -2."""
+    P = np.cumprod(c ** 2, axis=-2)
+    before = np.concatenate([np.ones_like(P[..., :1, :]), P[..., :-1, :]], axis=-2)
+    return np.einsum("t,...tk->...k", sigma2, before) + P[..., -1, :]
+
+
+def gaussian_kl(m1, S1, m2, S2) -> float:
+    """KL(N(m1, S1) || N(m2, S2)) for dense covariances (inf when S1 or S2 is singular)."""
+    m1, m2, S1, S2 = (np.asarray(x, dtype=float) for x in (m1, m2, S1, S2))
+    sign1, logdet1 = np.linalg.slogdet(S1)
+    sign2, logdet2 = np.linalg.slogdet(S2)
+    if sign1 <= 0 or sign2 <= 0:
+        return float("inf")
+    diff = m1 - m2
+    return 0.5 * float(np.trace(np.linalg.solve(S2, S1)) - len(m1) + logdet2 - logdet1
+                       + diff @ np.linalg.solve(S2, diff))
+
+
+def kl_modes(h, mom: Moments, tgt: Target) -> float:
+    """KL(N(mu_0, V diag(h) V^T) || N(0, Sigma)), exactly."""
+    if np.any(h <= 0) or np.any(tgt.lam <= 0):
+        return float("inf")
+    inv_kk = tgt.quadratic(mom.V, -1)
+    return 0.5 * float(np.sum(h * inv_kk) - len(h) + tgt.logdet - np.sum(np.log(h)) + tgt.mahalanobis(mom.mu0))
+
+
+def kl_expected(d: int, N) -> np.ndarray:
+    """E KL(N(mu_0, Sigma_0) || N(mu, Sigma)) over training sets of N samples: 1/2 sum_i [ln(N/2) - psi((N-i)/2)].
+
+    Exact for N > d (N Sigma^-1/2 Sigma_0 Sigma^-1/2 is Wishart(I, N - 1), mu_0 - mu ~ N(0, Sigma/N)),
+    independent of Sigma; inf for N <= d. Also the bias of the KL of a Gaussian fitted to N samples."""
+    N = np.asarray(N, dtype=float)
+    i = np.arange(1, d + 1)
+    with np.errstate(invalid="ignore"):
+        out = 0.5 * np.sum(np.log(N[..., None] / 2) - digamma((N[..., None] - i) / 2), axis=-1)
+    return np.where(N > d, out, np.inf)
+
+
+def kl_proportional(gamma):
+    """lim E[KL]/d at d/N -> gamma < 1: 1/2 [1 + ((1 - gamma)/gamma) ln(1 - gamma)] (~ gamma/4 for gamma << 1)."""
+    g = np.asarray(gamma, dtype=float)
+    return 0.5 * (1.0 + (1.0 - g) / g * np.log1p(-g))
+
+
+def _one(scenario, mom: Moments, alpha_bar, one_minus, rec):
+    """Every theory variable of one training set (None entries are left out); NaN where GD diverges."""
+    tgt = scenario.target
+    a, w_star = denoiser_modes(alpha_bar, one_minus, mom.lam_hat, scenario.ridge)
+    diverged = bool(scenario.steps) and bool(np.any(np.abs(1 - 2 * scenario.lr * a) >= 1))
+    w = w_star if scenario.steps is None else gd_modes(w_star, a, scenario.lr, scenario.steps, scenario.ema)
+    path = None if rec is None else gd_modes(w_star, a, scenario.lr, rec, scenario.ema)
+    if diverged:
+        nan = lambda shape: np.full(shape, np.nan)  # noqa: E731
+        return {"lambda_hat": mom.lam_hat, "loss_train": nan(scenario.T), "loss_test": nan(scenario.T),
+                "gap": nan(scenario.T), "h": nan(scenario.d), "spectrum_generated": nan(scenario.d), "kl": np.nan,
+                "memorisation": np.nan, "null_dims": scenario.d - mom.rank, "diverged": True, "w": nan(w.shape),
+                "w_star": w_star, "w_path": None if rec is None else nan(path.shape)}
+    train, test = losses(alpha_bar, one_minus, w, mom.lam_hat, tgt.quadratic(mom.V, 1), (mom.V.T @ mom.mu0) ** 2)
+    c = contraction(scenario.beta, alpha_bar, one_minus, w, scenario.sampler)
+    h = generated_variance(c, noise_variance(scenario.beta, scenario.sampler, scenario.final_noise))
+    return {"lambda_hat": mom.lam_hat, "loss_train": train, "loss_test": test, "gap": test - train, "h": h,
+            "spectrum_generated": np.sort(h)[::-1], "kl": kl_modes(h, mom, tgt),
+            "memorisation": float(h[mom.rank:].sum() / h.sum()), "null_dims": scenario.d - mom.rank,
+            "diverged": False, "w": w, "w_star": w_star, "w_path": path}
+
+
+DIMS = {"lambda_hat": ("mode",), "loss_train": ("t",), "loss_test": ("t",), "gap": ("t",), "h": ("mode",),
+        "spectrum_generated": ("mode",), "kl": (), "memorisation": (), "null_dims": (), "diverged": (),
+        "w": ("t", "mode"), "w_star": ("t", "mode"), "w_path": ("step", "t", "mode")}
+
+
+def theory(scenario, seeds: int = 1, seed: int = 0, n_points: int | None = None, denoisers: bool = True) -> xr.Dataset:
+    """The exact theory (float64) for the training sets of the integer seeds seed, ..., seed + seeds - 1.
+
+    Variables (seed first): lambda_hat (mode); w and w_star (t, mode; with denoisers); with n_points,
+    w_path (step, t, mode: the mean denoiser along training, the EMA when ema > 0); loss_train,
+    loss_test, gap (t); h and spectrum_generated (mode); kl; memorisation (the fraction of generated
+    variance outside the affine span of the training data); null_dims (d - rank Sigma_0: the
+    directions absent from the training data); diverged; kl_expected (the Wishart law of E KL at this
+    d and N); coordinates beta, alpha_bar (t) and lambda_true (mode, the target's spectrum)."""
+    seeds = check.integer("seeds", seeds, 1)
+    seed = check.integer("seed", seed, 0)
+    rec = None if n_points is None else scenario.record_steps(n_points)
+    if rec is not None and not denoisers:
+        raise ValueError("n_points needs denoisers=True (w_path is a per-(t, mode) variable)")
+    ab, om = alpha_bar_of(scenario.beta), one_minus_alpha_bar(scenario.beta)
+    seed_list = list(range(seed, seed + seeds))
+    per_seed = [_one(scenario, scenario.moments(s), ab, om, rec) for s in seed_list]
+    keep = [k for k, v in per_seed[0].items() if v is not None and (denoisers or k not in ("w", "w_star"))]
+    data = {k: (("seed",) + DIMS[k], np.stack([np.asarray(p[k]) for p in per_seed])) for k in keep}
+    coords = {"seed": seed_list, "t": np.arange(1, scenario.T + 1), "mode": np.arange(scenario.d)}
+    if rec is not None:
+        coords.update(step=rec, tau=("step", scenario.lr * rec))
+    ds = xr.Dataset(data, coords=coords)
+    ds = ds.assign_coords(beta=("t", scenario.beta), alpha_bar=("t", ab), lambda_true=("mode", scenario.target.lam))
+    ds["kl_expected"] = ((), float(kl_expected(scenario.d, scenario.N)))
+    return ds.assign_attrs(scenario.attrs("theory"), seeds=seed_list)
+

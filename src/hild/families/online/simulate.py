@@ -1,0 +1,210 @@
+"""Online SGD of the soft committee machine at finite input dimension d, many seeds in one compiled call.
+
+Each step draws a fresh x ~ N(0, I_d) and label noise zeta ~ N(0, 1) and applies the update in
+hild.online.committee (learning-rate convention of arXiv 1906.08632). Inputs are drawn in blocks
+of B steps (jax.random, key = (seed, block index)); a `lax.scan` runs the steps of a block,
+another the blocks between two recorded times; `lax.map` runs the seeds in the same compiled
+call, vmapped together on an accelerator (see `seed_batch`). The run is
+cut into a few compiled chunks of records so that a progress bar can advance between them.
+Teacher and initial weights come from NumPy's PCG64 seeded by the same integer seed: the same call
+gives the same numbers, and a seed run alone draws what it draws in a batch (the trajectories then
+agree to the rounding of batched against single matrix products).
+"""
+from __future__ import annotations
+
+import functools
+import json
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import xarray as xr
+
+from hild.core import validation as check
+from hild.families.online.committee import Committee
+from hild.families.online.ode import generalisation_error
+from hild.families.online.theory import blowup_bound, overlaps_from
+from hild.progress import progress_bar
+
+MAX_BLOCK = 1024
+CHUNKS = 20
+
+
+def _psd_sqrt(C: np.ndarray) -> np.ndarray:
+    s, U = np.linalg.eigh(C)
+    return (U * np.sqrt(np.clip(s, 0.0, None))) @ U.T
+
+
+def initial_weights(scenario: Committee, d: int, seed: int, init: dict | None):
+    """Student (W, v) and teacher (W*, v*) weights of one seed, in float64.
+
+    The teacher's overlaps W* W*^T / d equal T exactly (orthonormal directions scaled by sqrt d).
+    With `init`, the weights have exactly init's overlaps Q, R and T.
+    """
+    K, M = scenario.K, scenario.M
+    rng = np.random.default_rng(seed)
+    basis, _ = np.linalg.qr(rng.standard_normal((d, K + M)))
+    if init is None:
+        Ws = np.sqrt(d) * _psd_sqrt(np.array(scenario.T)) @ basis[:, K:].T
+        W = scenario.init_std * rng.standard_normal((K, d))
+        return W, np.array(scenario.v), Ws, np.array(scenario.v_teacher)
+    C = np.block([[init["Q"], init["R"]], [init["R"].T, init["T"]]])
+    rows = np.sqrt(d) * _psd_sqrt(C) @ basis.T
+    return rows[:K], init["v"], rows[K:], init["v_teacher"]
+
+
+def seed_batch(seeds: int) -> int:
+    """Seeds advanced together (vmap): all of them on an accelerator; one at a time on a CPU, where a
+    batched step costs 3-4x more per seed than a single one (benchmarks/bench_online.py)."""
+    return seeds if jax.default_backend() != "cpu" else 1
+
+
+def _block_size(steps: int) -> int:
+    """The largest divisor of `steps` up to MAX_BLOCK."""
+    return max(b for b in range(1, min(steps, MAX_BLOCK) + 1) if steps % b == 0)
+
+
+def _observe(act, d, W, v, state):
+    """Order parameters (and the held-out error) of the current weights."""
+    out = {"Q": W @ W.T / d, "R": W @ state["Ws"].T / d, "v": v}
+    if "X_test" in state:
+        sqrt_d = np.sqrt(d)
+        student = act.g(state["X_test"] @ W.T / sqrt_d) @ v
+        teacher = act.g(state["X_test"] @ state["Ws"].T / sqrt_d) @ state["vs"]
+        out["eg_test"] = 0.5 * jnp.mean((student - teacher) ** 2)
+    return out
+
+
+@functools.lru_cache(maxsize=32)
+def _chunk_runner(act, d: int, block: int, blocks_per_record: int, records: int, seed_batch: int):
+    """A compiled function advancing every seed by `records` recorded intervals, `seed_batch` seeds at a time."""
+    sqrt_d = float(np.sqrt(d))
+
+    def one_seed(state, key, first_block, hyper):
+        Ws, vs = state["Ws"], state["vs"]
+        dtype = Ws.dtype
+
+        def step(carry, xz):
+            W, v = carry
+            x, z, teacher = xz
+            lam = W @ x / sqrt_d
+            delta = teacher + hyper["noise"] * z - v @ act.g(lam)
+            W = (W + (hyper["lr"] / sqrt_d) * (v * act.dg(lam) * delta)[:, None] * x[None, :]
+                 - (hyper["weight_decay"] / d) * W)
+            v = v + (hyper["lr_v"] / d) * act.g(lam) * delta
+            return (W, v), None
+
+        def run_block(carry, b):
+            kx, kz = jax.random.split(jax.random.fold_in(key, b))
+            X = jax.random.normal(kx, (block, d), dtype)
+            Z = jax.random.normal(kz, (block,), dtype)
+            teacher = act.g(X @ Ws.T / sqrt_d) @ vs
+            carry, _ = jax.lax.scan(step, carry, (X, Z, teacher))
+            return carry, None
+
+        def run_record(carry, r):
+            blocks = first_block + r * blocks_per_record + jnp.arange(blocks_per_record)
+            carry, _ = jax.lax.scan(run_block, carry, blocks)
+            return carry, _observe(act, d, *carry, state)
+
+        (W, v), out = jax.lax.scan(run_record, (state["W"], state["v"]), jnp.arange(records))
+        return dict(state, W=W, v=v), out
+
+    def all_seeds(state, keys, first_block, hyper):
+        return jax.lax.map(lambda sk: one_seed(*sk, first_block, hyper), (state, keys), batch_size=seed_batch)
+
+    return jax.jit(all_seeds)
+
+
+def check_run(scenario: Committee, d, seeds, seed, t_max, n_points, n_test=0) -> tuple:
+    """Validate a simulation's size arguments; returns them as (d, seeds, seed, t_max, n_points, n_test)."""
+    d = check.integer("d", d, scenario.K + scenario.M)
+    seeds = check.integer("seeds", seeds, 1)
+    seed = check.integer("seed", seed, 0)
+    if seed + seeds > 2 ** 32:
+        raise ValueError(f"seed must be below 2^32 - seeds = {2 ** 32 - seeds}; got {seed}")
+    t_max = check.real("t_max", t_max, minimum=0.0, strict_minimum=True)
+    return d, seeds, seed, t_max, check.integer("n_points", n_points, 2), check.integer("n_test", n_test, 0)
+
+
+def simulate(scenario: Committee, d: int, seeds: int = 1, t_max: float = 10.0, seed: int = 0,
+             n_points: int = 101, init=None, n_test: int = 0, dtype: str = "float32",
+             progress: bool = False) -> xr.Dataset:
+    """Online SGD for `seeds` seeds; records Q, R, v, eg (and eg_test) at n_points times in [0, t_max].
+
+    The recorded times are multiples of (steps between records) / d, as close to the even grid
+    as whole steps allow. A seed whose weights stop being finite or whose Q_ii passes the
+    divergence bound is marked `diverged`, with `t_diverged` the first recorded time it was.
+    """
+    d, seeds, seed, t_max, n_points, n_test = check_run(scenario, d, seeds, seed, t_max, n_points, n_test)
+    if dtype not in ("float32", "float64"):
+        raise ValueError(f"dtype must be 'float32' or 'float64'; got {dtype!r}")
+    if isinstance(init, xr.Dataset):
+        raise ValueError("simulate's init must be None or a dict of overlaps Q, R (T, v, v_teacher)")
+    start = None if init is None else overlaps_from(scenario, init)[0][0]
+
+    steps_per_record = max(1, round(d * t_max / (n_points - 1)))
+    if steps_per_record > 64 and _block_size(steps_per_record) < 64:  # e.g. a prime: round to whole blocks
+        steps_per_record = 64 * round(steps_per_record / 64)
+    block = _block_size(steps_per_record)
+    records = n_points - 1
+    per_chunk = -(-records // min(CHUNKS, records))
+    seed_list = list(range(seed, seed + seeds))
+
+    with jax.enable_x64(dtype == "float64"):
+        weights = [initial_weights(scenario, d, s, start) for s in seed_list]
+        test_inputs = [np.random.default_rng([s, 1]).standard_normal((n_test, d)) for s in seed_list] if n_test else []
+        state = {name: jnp.asarray(np.stack([w[i] for w in weights]), dtype)
+                 for i, name in enumerate(("W", "v", "Ws", "vs"))}
+        if n_test:
+            state["X_test"] = jnp.asarray(np.stack(test_inputs), dtype)
+        keys = jax.vmap(jax.random.key)(jnp.asarray(seed_list, dtype=jnp.uint32))
+        hyper = {name: jnp.asarray(getattr(scenario, name), dtype) for name in ("lr", "lr_v", "noise", "weight_decay")}
+        run = _chunk_runner(scenario.act, d, block, steps_per_record // block, per_chunk, seed_batch(seeds))
+        first = jax.vmap(lambda W, v, st: _observe(scenario.act, d, W, v, st))(state["W"], state["v"], state)
+        chunks = [jax.tree.map(lambda a: np.asarray(a)[:, None], first)]
+        with progress_bar(f"SGD d={d}, {seeds} seed{'s' * (seeds > 1)}", total=records, enabled=progress) as advance:
+            done = 0
+            while done < records:
+                state, out = run(state, keys, done * (steps_per_record // block), hyper)
+                take = min(per_chunk, records - done)
+                chunks.append(jax.tree.map(lambda a: np.asarray(a)[:, :take], out))
+                done += take
+                advance(take)
+    rec = {name: np.concatenate([c[name] for c in chunks], axis=1).astype(np.float64) for name in chunks[0]}
+    return _dataset(scenario, rec, weights, seed_list, d, steps_per_record, block, dtype, n_test)
+
+
+def _dataset(scenario, rec, weights, seed_list, d, steps_per_record, block, dtype, n_test) -> xr.Dataset:
+    K, M = scenario.K, scenario.M
+    t = np.arange(rec["Q"].shape[1]) * steps_per_record / d
+    T = np.stack([w[2] @ w[2].T / d for w in weights])
+    vt = np.stack([w[3] for w in weights])
+    Q0 = np.stack([w[0] @ w[0].T / d for w in weights])
+    bound = blowup_bound(T, Q0)
+    bad = (~np.isfinite(rec["Q"]).all((2, 3)) | ~np.isfinite(rec["R"]).all((2, 3))
+           | (np.einsum("stkk->stk", np.nan_to_num(rec["Q"], nan=np.inf)).max(2) > bound[:, None]))
+    diverged = bad.any(1)
+    first_bad = np.where(diverged, bad.argmax(1), rec["Q"].shape[1])
+    after = np.arange(len(t))[None, :] >= first_bad[:, None]
+    for name in rec:
+        rec[name] = np.where(after.reshape(after.shape + (1,) * (rec[name].ndim - 2)), np.nan, rec[name])
+    with jax.enable_x64(True):
+        eg = np.asarray(generalisation_error(scenario.act, jnp.asarray(rec["Q"]), jnp.asarray(rec["R"]),
+                                             jnp.asarray(T)[:, None], jnp.asarray(rec["v"]), jnp.asarray(vt)[:, None]))
+    data = {"eg": (("seed", "t"), eg),
+            "Q": (("seed", "t", "k", "k2"), rec["Q"]),
+            "R": (("seed", "t", "k", "m"), rec["R"]),
+            "v": (("seed", "t", "k"), rec["v"]),
+            "T": (("seed", "m", "m2"), T),
+            "v_teacher": (("seed", "m"), vt),
+            "diverged": (("seed",), diverged),
+            "t_diverged": (("seed",), np.where(diverged, t[np.minimum(first_bad, len(t) - 1)], np.nan))}
+    if n_test:
+        data["eg_test"] = (("seed", "t"), rec["eg_test"])
+    ds = xr.Dataset(data, coords={"seed": seed_list, "t": t, "k": np.arange(K), "k2": np.arange(K),
+                                  "m": np.arange(M), "m2": np.arange(M)})
+    ds.attrs.update(scenario.attrs("simulation"))
+    ds.attrs.update({"d": d, "seeds": json.dumps(seed_list), "precision": dtype,
+                     "steps_per_record": steps_per_record, "block": block, "n_test": n_test})
+    return ds

@@ -1,0 +1,167 @@
+"""The d -> infinity theory of the committee machine: ODE solutions as xarray Datasets, batched.
+
+`theory_batch` integrates many scenarios in one compiled call (jax.vmap over diffrax): scenarios
+with different K are padded to the largest K with frozen, zero units. `linear_closed_form` is the
+exact solution for linear activation, an independent check of the integrator.
+"""
+from __future__ import annotations
+
+import json
+from typing import Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import xarray as xr
+
+from hild.core import validation as check
+from hild.families.online.committee import Committee
+from hild.families.online.ode import generalisation_error, integrate
+
+BLOWUP = 100.0
+
+
+def blowup_bound(T, Q0) -> np.ndarray:
+    """A run has diverged when a student's squared norm Q_ii exceeds BLOWUP x max(1, T_nn, Q_ii(0)).
+
+    T (..., M, M) and Q0 (..., K, K) are the teacher's and the student's initial overlaps.
+    """
+    diag = lambda A: np.diagonal(np.asarray(A), axis1=-2, axis2=-1).max(-1)  # noqa: E731
+    return BLOWUP * np.maximum(1.0, np.maximum(diag(T), diag(Q0)))
+
+
+def overlaps_from(scenario: Committee, init) -> tuple[list[dict], np.ndarray | None]:
+    """Normalise `init` to a list of overlap dicts (one per seed when init is a simulation)."""
+    if init is None:
+        return [scenario.initial_overlaps()], None
+    if isinstance(init, xr.Dataset):
+        if "seed" not in init.dims or "Q" not in init:
+            raise ValueError("init must be a simulation Dataset with a 'seed' dimension and Q, R, v, T, v_teacher")
+        first = init.isel(t=0)
+        out = [{name: np.asarray(first[name].sel(seed=s)) for name in ("Q", "R", "v", "T", "v_teacher")}
+               for s in init.seed.values]
+        return out, np.asarray(init.seed.values)
+    if isinstance(init, dict):
+        unknown = set(init) - {"Q", "R", "T", "v", "v_teacher"}
+        if unknown:
+            raise ValueError(f"init accepts Q, R, T, v, v_teacher; got unknown keys {sorted(unknown)}")
+        base = scenario.initial_overlaps()
+        K, M = scenario.K, scenario.M
+        out = {"Q": check.covariance("init Q", init.get("Q", base["Q"]), K),
+               "R": check.matrix("init R", init.get("R", base["R"]), (K, M)),
+               "T": check.covariance("init T", init.get("T", base["T"]), M),
+               "v": check.vector("init v", init.get("v", base["v"]), K),
+               "v_teacher": check.vector("init v_teacher", init.get("v_teacher", base["v_teacher"]), M)}
+        check.covariance("init overlaps [[Q, R], [R^T, T]]", np.block([[out["Q"], out["R"]], [out["R"].T, out["T"]]]),
+                         K + M, tol=1e-8)
+        return [out], None
+    raise ValueError(f"init must be None, a dict of overlaps or a simulation Dataset; got {type(init).__name__}")
+
+
+SCENARIO_COORDS = ["K", "lr", "lr_v", "noise", "weight_decay"]
+"""The parameters theory_batch records as coordinates along `scenario`."""
+
+
+def theory_batch(scenarios: Sequence[Committee], t_max: float, inits: Sequence[dict] | None = None,
+                 n_points: int = 301, rtol: float = 1e-8, atol: float = 1e-11) -> xr.Dataset:
+    """Integrate the ODEs of many scenarios (same activation and M) in one compiled call.
+
+    Returns a Dataset with dimensions (scenario, t, k, k2, m, m2); student units beyond a
+    scenario's K are NaN. Each scenario's parameters are coordinates along `scenario`.
+    """
+    scenarios = list(scenarios)
+    if not scenarios:
+        raise ValueError("scenarios must hold at least one Committee")
+    t_max = check.real("t_max", t_max, minimum=0.0, strict_minimum=True)
+    n_points = check.integer("n_points", n_points, 2)
+    act, M = scenarios[0].act, scenarios[0].M
+    if any(s.act != act or s.M != M for s in scenarios):
+        raise ValueError("theory_batch needs one activation and one M across scenarios; group them first")
+    if inits is None:
+        inits = [s.initial_overlaps() for s in scenarios]
+    elif len(inits) != len(scenarios):
+        raise ValueError(f"inits must hold one init per scenario ({len(scenarios)}); got {len(inits)}")
+    else:
+        inits = [overlaps_from(s, dict(o))[0][0] for s, o in zip(scenarios, inits)]
+    K = max(s.K for s in scenarios)
+
+    def pad(x, shape):
+        out = np.zeros(shape)
+        out[tuple(slice(0, n) for n in x.shape)] = x
+        return out
+
+    y0 = {"Q": np.stack([pad(o["Q"], (K, K)) for o in inits]),
+          "R": np.stack([pad(o["R"], (K, M)) for o in inits]),
+          "v": np.stack([pad(o["v"], (K,)) for o in inits])}
+    params = {"lr": np.array([s.lr for s in scenarios]), "lr_v": np.array([s.lr_v for s in scenarios]),
+              "noise": np.array([s.noise for s in scenarios]),
+              "weight_decay": np.array([s.weight_decay for s in scenarios]),
+              "T": np.stack([o["T"] for o in inits]), "v_teacher": np.stack([o["v_teacher"] for o in inits]),
+              "mask": np.stack([pad(np.ones(s.K), (K,)) for s in scenarios]),
+              "blowup": np.array([blowup_bound(o["T"], o["Q"]) for o in inits])}
+    ts = np.linspace(0.0, t_max, n_points)
+    with jax.enable_x64(True):
+        y0j = jax.tree.map(jnp.asarray, y0)
+        pj = jax.tree.map(jnp.asarray, params)
+        ys, diverged, ok, t_end = integrate(act, y0j, pj, ts, rtol=rtol, atol=atol)
+        eg = generalisation_error(act, ys["Q"], ys["R"], pj["T"][:, None], ys["v"], pj["v_teacher"][:, None])
+        ys, eg = jax.tree.map(np.asarray, ys), np.asarray(eg)
+    if not np.all(np.asarray(ok)):
+        bad = [i for i, good in enumerate(np.asarray(ok)) if not good]
+        raise RuntimeError(f"the ODE integrator failed (step budget exhausted) for scenarios {bad}; "
+                           "try a shorter t_max or looser rtol")
+    active = np.stack([np.arange(K) < s.K for s in scenarios])
+    nan_pad = lambda x, m: np.where(m, x, np.nan)  # noqa: E731
+    diverged = np.asarray(diverged)
+    ds = xr.Dataset(
+        {"eg": (("scenario", "t"), eg),
+         "Q": (("scenario", "t", "k", "k2"), nan_pad(ys["Q"], (active[:, None, :, None] & active[:, None, None, :]))),
+         "R": (("scenario", "t", "k", "m"), nan_pad(ys["R"], active[:, None, :, None])),
+         "v": (("scenario", "t", "k"), nan_pad(ys["v"], active[:, None, :])),
+         "T": (("scenario", "m", "m2"), params["T"]),
+         "v_teacher": (("scenario", "m"), params["v_teacher"]),
+         "diverged": (("scenario",), diverged),
+         "t_diverged": (("scenario",), np.where(diverged, np.asarray(t_end), np.nan))},
+        coords={"t": ts, "k": np.arange(K), "k2": np.arange(K), "m": np.arange(M), "m2": np.arange(M),
+                "scenario": np.arange(len(scenarios))},
+    )
+    varying = {name: [s.params[name] for s in scenarios] for name in SCENARIO_COORDS}
+    for name, values in varying.items():
+        ds = ds.assign_coords({name: ("scenario", np.asarray(values))})
+    ds.attrs.update(scenarios[0].attrs("theory"))
+    ds.attrs["params"] = json.dumps([s.params for s in scenarios]) if len(scenarios) > 1 else ds.attrs["params"]
+    ds.attrs["precision"] = "float64"
+    ds.attrs["solver"] = f"diffrax Tsit5, PID rtol={rtol:g} atol={atol:g}"
+    return ds
+
+
+def theory(scenario: Committee, t_max: float, init=None, n_points: int = 301,
+           rtol: float = 1e-8, atol: float = 1e-11) -> xr.Dataset:
+    """One scenario's theory; a `seed` dimension when started from a simulation's overlaps."""
+    inits, seeds = overlaps_from(scenario, init)
+    ds = theory_batch([scenario] * len(inits), t_max, inits, n_points=n_points, rtol=rtol, atol=atol)
+    ds = ds.drop_vars(SCENARIO_COORDS)
+    if seeds is None:
+        return ds.isel(scenario=0, drop=True)
+    return ds.rename({"scenario": "seed"}).assign_coords(seed=seeds)
+
+
+def linear_closed_form(scenario: Committee, t, init=None) -> np.ndarray:
+    """Exact eg(t) for linear g with a fixed second layer and no weight decay.
+
+    The student is the linear map u = sum_k v_k w_k; with E = 2 eg = |u - u*|^2 / d, online SGD gives
+    dE/dt = -c E + lr^2 |v|^4 sigma^2 with c = lr |v|^2 (2 - lr |v|^2), so
+    E(t) = E_inf + (E_0 - E_inf) exp(-c t), E_inf = lr |v|^2 sigma^2 / (2 - lr |v|^2).
+    """
+    if scenario.act.name != "linear" or scenario.lr_v != 0 or scenario.weight_decay != 0:
+        raise ValueError("linear_closed_form needs activation 'linear', lr_v = 0 and weight_decay = 0")
+    (o,), _ = overlaps_from(scenario, init)
+    v, vt = o["v"], o["v_teacher"]
+    E0 = v @ o["Q"] @ v - 2 * v @ o["R"] @ vt + vt @ o["T"] @ vt
+    a = scenario.lr * (v @ v)
+    c = a * (2 - a)
+    t = np.asarray(t, dtype=float)
+    if c == 0:
+        return 0.5 * (E0 + a * a * scenario.noise ** 2 * t)
+    E_inf = a * a * scenario.noise ** 2 / c
+    return 0.5 * (E_inf + (E0 - E_inf) * np.exp(-c * t))

@@ -1,0 +1,65 @@
+"""Theory sweeps: the theory at every grid point, in batched calls of at most `chunk` scenarios.
+
+Scenarios with equal `batch_key()` share a `theory_batch` call (for the committee machine: one
+vmapped, compiled ODE integration); each such call has the same size (the last repeats its final
+scenario), so a group compiles once. Unit dimensions are padded with NaN to the grid's largest.
+"""
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from hild.core.scenario import pad_units
+from hild.sweep.grid import Grid
+
+
+def unit_sizes(scenarios: list) -> dict[str, int]:
+    """The largest length of each unit dimension over the scenarios."""
+    sizes = [s.unit_sizes() for s in scenarios]
+    return {dim: max(s.get(dim, 0) for s in sizes) for dim in sizes[0]}
+
+
+def theory_sweep(grid: Grid, chunk: int = 256, **options) -> xr.Dataset:
+    """The theory at every grid point: one dimension per crossed axis (or `point` for zipped axes),
+    then the model's axis and unit dimensions. `options` go to the model's theory (e.g. t_max,
+    n_points for the committee machine)."""
+    if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
+        raise ValueError(f"chunk must be an integer >= 1; got {chunk}")
+    cls, scenarios = grid.scenario_class, grid.scenarios()
+    units = unit_sizes(scenarios)
+    groups: dict = {}
+    for i, s in enumerate(scenarios):
+        key = s.batch_key()
+        groups.setdefault(("alone", i) if key is None else ("batch", key), []).append(i)
+    results: list[xr.Dataset | None] = [None] * len(scenarios)
+    for members in groups.values():
+        for start in range(0, len(members), chunk):
+            batch = members[start:start + chunk]
+            size = min(chunk, len(members))
+            padded = batch + [batch[-1]] * (size - len(batch))
+            ds = cls.theory_batch([scenarios[i] for i in padded], **options)
+            ds = ds.drop_vars([c for c in ds.coords if c != "scenario" and "scenario" in ds[c].dims])
+            for j, i in enumerate(batch):
+                results[i] = pad_units(ds.isel(scenario=j, drop=True), units)
+    stacked = xr.concat(results, "flat", coords="minimal", compat="override", join="override",
+                        combine_attrs="override")
+    out = stacked.rename(flat="point") if grid.zipped else _unflatten(stacked, grid)
+    out = out.assign_coords(grid.coords())
+    out.attrs = {key: value for key, value in out.attrs.items() if key != "params"}
+    out.attrs.update({"kind": "theory sweep", "grid": grid.describe()})
+    return out
+
+
+def _unflatten(ds: xr.Dataset, grid: Grid) -> xr.Dataset:
+    """Reshape the `flat` dimension (C order over the crossed axes) into one dimension per axis."""
+    names = [a.name for a in grid.axes]
+    data = {}
+    for var, da in ds.data_vars.items():
+        if "flat" not in da.dims:
+            data[var] = da
+            continue
+        rest = [d for d in da.dims if d != "flat"]
+        values = da.transpose("flat", *rest).values.reshape(grid.shape + tuple(da.sizes[d] for d in rest))
+        data[var] = (tuple(names) + tuple(rest), values)
+    coords = {c: ds.coords[c] for c in ds.coords if "flat" not in ds.coords[c].dims}
+    return xr.Dataset(data, coords=coords, attrs=ds.attrs)

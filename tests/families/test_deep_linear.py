@@ -1,0 +1,153 @@
+"""hild.deep_linear: exact theory vs GD, exact limits, conserved quantities, bad input, claims at quick size."""
+import numpy as np
+import pytest
+
+import hild
+import hild.claims.deep_linear  # noqa: F401  (registers the deep_linear claims)
+from hild.families.deep_linear import (DeepLinear, kernel, minimal_model, mode_trajectory, saxe_sigmoid, saxe_time,
+                              simulate_batch)
+
+S = [2.0, 1.0, 0.5]
+
+
+def test_lambda_balanced_theory_matches_gd_in_every_variable():
+    """Random lambda-balanced starts with unequal layer rates: Riccati solution vs GD at lr 1e-3."""
+    nets = [DeepLinear(singular_values=S, d_in=4, d_out=3, width=3, lr=1e-3, lr_scales=(1.0, 2.0), init="lambda",
+                       init_scale=0.05, lam=lam) for lam in (0.0, 1.0, -1.0)]
+    for net, sim in zip(nets, simulate_batch(nets, seeds=2, t_max=4, n_points=41)):
+        th = net.theory(t_max=4, n_points=41, init=sim)
+        assert not sim.diverged.any()
+        for var in ("function", "W1TW1", "W2W2T", "ntk", "modes", "loss"):
+            err = float(np.abs(sim[var] - th[var]).max() / np.abs(th[var]).max())
+            assert err < 5e-3, (net.lam, var, err)
+        assert set(th.data_vars) <= set(sim.data_vars)
+
+
+def test_riccati_solves_its_ode_and_matches_the_mode_closed_form():
+    t = np.linspace(0, 4, 81)
+    for lam in (0.0, 0.3, 5.0, -2.0):
+        u = mode_trajectory(t, 2.0, 1e-2, lam)
+        du = np.gradient(u, t, edge_order=2)
+        rhs = np.sqrt(lam ** 2 + 4 * u ** 2) * (2.0 - u)
+        assert np.max(np.abs(du - rhs)[2:-2]) < 2e-2 * np.max(np.abs(rhs)), lam
+    net = DeepLinear(singular_values=[3.0, 1.0, 0.0], width=3, init="aligned", init_scale=1e-3, lam=0.5)
+    th = net.theory(t_max=6, n_points=61)
+    expected = mode_trajectory(th.t.values[:, None], np.array([3.0, 1.0, 0.0]), 1e-3, 0.5)
+    assert np.max(np.abs(th.modes.values - expected)) < 1e-12
+
+
+def test_exact_limits():
+    t = np.linspace(0, 8, 201)
+    # lambda = 0 is Saxe's sigmoid and its half time
+    np.testing.assert_allclose(mode_trajectory(t, 3.0, 1e-3, 0.0), saxe_sigmoid(t, 3.0, 1e-3), rtol=1e-12, atol=0)
+    assert abs(saxe_time(3.0, 1e-3, 1.5) - np.log(2999) / 6) < 1e-12
+    # |lambda| large: exponential relaxation with rate |lambda|
+    lam = 1e4
+    relax = 2.0 + (1e-3 - 2.0) * np.exp(-lam * t[:20] / 1e3)
+    np.testing.assert_allclose(mode_trajectory(t[:20] / 1e3, 2.0, 1e-3, lam), relax, rtol=1e-6)
+    # s = 0 and lambda = 0: u' = -2u^2
+    np.testing.assert_allclose(mode_trajectory(t, 0.0, 0.1, 0.0), 0.1 / (1 + 0.2 * t), rtol=1e-12)
+
+
+def test_conserved_quantities_under_the_exact_theory_and_gd_drift():
+    net = DeepLinear(singular_values=S, d_in=3, d_out=4, width=3, lr=1e-2, lr_scales=(0.5, 2.0), init="lambda",
+                     init_scale=0.5, lam=0.7)
+    th = net.theory(t_max=5, n_points=51)
+    assert np.abs(th.imbalance.values - 0.7 * np.eye(3)).max() < 1e-12
+    sim = net.simulate(seeds=1, t_max=5, n_points=51)
+    drift = float(np.abs(sim.imbalance.isel(seed=0) - sim.imbalance.isel(seed=0, t=0)).max())
+    assert 1e-6 < drift < 5e-2  # GD breaks the conservation at O(lr)
+
+
+def test_minimal_model_kernel_formula_is_the_ntk():
+    beta = np.random.default_rng(0).standard_normal(6)
+    net = minimal_model(beta, delta=-1.5, eta_w=0.5, eta_a=2.0, init_scale=0.2)
+    th = net.theory(t_max=2, n_points=5)
+    for k in range(5):
+        np.testing.assert_allclose(kernel(th.function.values[k, 0], -1.5, 0.5, 2.0), th.ntk.values[k], atol=1e-12)
+
+
+def test_random_init_has_no_exact_theory_and_simulates_sgd():
+    net = DeepLinear(singular_values=S, width=3, init="random", init_scale=0.1, n_samples=50, batch_size=10, noise=0.1)
+    with pytest.raises(ValueError, match="lambda-balanced"):
+        net.theory(t_max=1)
+    a, b = net.simulate(seeds=2, t_max=1, n_points=11), net.simulate(seeds=2, t_max=1, n_points=11)
+    np.testing.assert_array_equal(a.function.values, b.function.values)  # same seeds, same numbers
+    assert not a.diverged.any() and a.loss.values[:, -1].max() < a.loss.values[:, 0].min()
+
+
+def test_divergence_is_flagged():
+    sim = DeepLinear(singular_values=[3.0], width=1, lr=2.0, init="aligned", init_scale=1.0).simulate(t_max=200, n_points=3)
+    assert bool(sim.diverged.all()) and np.isnan(sim.loss.values[0, -1])
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(singular_values=[1.0, -0.5], width=2), "singular_values"),
+    (dict(singular_values=[1.0], sigma_yx=[[1.0]], width=1), "exactly one"),
+    (dict(sigma_yx=[1.0, 2.0], width=1), "sigma_yx"),
+    (dict(sigma_yx=np.ones((2, 3)), d_in=2, width=1), "sigma_yx"),
+    (dict(singular_values=[1.0, 2.0], d_in=1, width=1), "d_in"),
+    (dict(singular_values=[1.0], width=0), "width"),
+    (dict(singular_values=[1.0], width=1, lr=0.0), "lr"),
+    (dict(singular_values=[1.0], width=1, lr_scales=(1.0, -1.0)), "lr_scales"),
+    (dict(singular_values=[1.0], width=1, init="orthogonal"), "init"),
+    (dict(singular_values=[1.0], width=1, init_scale=-1.0), "init_scale"),
+    (dict(singular_values=[1.0], width=1, lam=float("nan")), "lam"),
+    (dict(singular_values=[1.0, 1.0], d_out=2, width=3, lam=1.0), "width > d_out"),
+    (dict(singular_values=[1.0, 1.0], d_in=2, d_out=4, width=3, lam=-1.0), "width > d_in"),
+    (dict(singular_values=[1.0], width=1, init="random", lam=1.0), "lam applies"),
+    (dict(singular_values=[1.0], width=2, init="explicit", weights=(np.ones((2, 1)), np.ones((1, 3)))), "W2"),
+    (dict(singular_values=[1.0], width=1, init="explicit"), "weights"),
+    (dict(singular_values=[1.0], width=1, n_samples=0), "n_samples"),
+    (dict(singular_values=[1.0], width=1, batch_size=4), "batch_size"),
+    (dict(singular_values=[1.0], width=1, noise=0.1), "noise"),
+])
+def test_bad_input_is_refused(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        DeepLinear(**kwargs)
+
+
+def test_bad_run_arguments_are_refused():
+    net = DeepLinear(singular_values=[1.0], width=1)
+    for kwargs in (dict(t_max=0.0), dict(n_points=1), dict(seeds=0), dict(dtype="float16")):
+        with pytest.raises(ValueError):
+            net.simulate(**kwargs)
+    with pytest.raises(ValueError, match="t_max"):
+        net.theory(t_max=-1.0)
+
+
+def test_figure_draws_theory_and_simulation():
+    net = DeepLinear(singular_values=S, width=3, init="aligned", init_scale=1e-2, lr=1e-2)
+    fig = hild.deep_linear.figure(net.theory(t_max=3, n_points=31), net.simulate(seeds=2, t_max=3, n_points=31))
+    assert len(fig.axes) == 3
+
+
+QUICK = ["deep_linear.saxe_modes", "deep_linear.lambda_balanced", "deep_linear.get_rich_quick"]
+
+
+@pytest.mark.parametrize("name", QUICK)
+def test_claim_holds_at_quick_size(name):
+    result = hild.reproduce(name, size="quick")
+    assert result.holds, result.summary()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", QUICK)
+def test_claim_holds_at_paper_size(name):
+    result = hild.reproduce(name, size="paper")
+    assert result.holds, result.summary()
+
+
+def test_deeper_balanced_networks_follow_their_mode_ode():
+    from hild.families.deep_linear.deep import mode_trajectory_deep, simulate_deep
+
+    t = np.linspace(0, 6, 61)
+    np.testing.assert_allclose(mode_trajectory_deep(t, [3.0, 1.0], 1e-3, 2), saxe_sigmoid(t[:, None], [3.0, 1.0], 1e-3),
+                               rtol=1e-7, atol=1e-12)
+    sim = simulate_deep([2.0, 1.0], 3, lr=1e-3, u0=0.05, t_max=6, n_points=61, seeds=2)
+    exact = mode_trajectory_deep(sim.t.values, [2.0, 1.0], 0.05, 3)
+    assert np.max(np.abs(sim.modes.values - exact)) < 0.01
+    with pytest.raises(ValueError, match="depth must be an integer >= 2"):
+        simulate_deep([1.0], 1)
+    with pytest.raises(ValueError, match="singular_values must be"):
+        simulate_deep([-1.0], 3)
