@@ -32,9 +32,10 @@ def test_theory_matches_simulation_erf(erf_pair):
 def test_simulation_dataset_conventions(erf_pair):
     _, sim, th = erf_pair
     assert dict(sim.sizes) == {"seed": 4, "t": 21, "k": 2, "k2": 2, "m": 2, "m2": 2}
-    for key in ("model", "params", "hild_version", "d", "seeds", "lr_convention", "precision"):
+    for key in ("model", "params", "hild_version", "d", "seeds", "convention", "dtype", "axis", "size"):
         assert key in sim.attrs
-    assert sim.attrs["model"] == "committee" and sim.attrs["d"] == 400
+    assert sim.attrs["model"] == "committee" and sim.attrs["d"] == 400 and sim.attrs["size"] == "d"
+    assert list(sim.attrs["seeds"]) == [0, 1, 2, 3] and sim.attrs["dtype"] == "float32"
     np.testing.assert_allclose(sim.t.values, np.linspace(0, 40, 21))
     # the simulation starts exactly at the requested overlaps, and T is the identity
     np.testing.assert_allclose(sim.Q.isel(t=0).values, np.broadcast_to(START["Q"], (4, 2, 2)), atol=1e-6)

@@ -33,7 +33,8 @@ def _cli_sweep(store, grid="lr=0.1,0.2,0.3,0.4", t_max=SLOW_RUN["t_max"]) -> lis
 
 
 def _expected(grid: Grid, sizes: Sizes, run: dict) -> np.ndarray:
-    return np.array([[point_key(grid.model, s.params, d, sizes, run["t_max"], run["n_points"]) for d in sizes.d]
+    named = sizes.named("d")
+    return np.array([[point_key(grid.model, s.params, d, named, run) for d in sizes.values]
                      for s in grid.scenarios()], dtype=np.uint64)
 
 

@@ -113,19 +113,24 @@ class ClaimResult:
 
 @dataclass(frozen=True)
 class Claim:
+    """A paper's statement, the papers, the run that checks it, and hild's finding: `holds` is False for a
+    statement that hild's measurement contradicts (documented in the claim's module, with the numbers)."""
+
     name: str
     statement: str
     papers: tuple[str, ...]
     run: Callable[[str, bool], Outcome]
+    holds: bool = True
 
 
 REGISTRY: dict[str, Claim] = {}
 
 
-def claim(name: str, statement: str, papers: tuple[str, ...]):
-    """Register `run(size, progress) -> Outcome` under `name`."""
+def claim(name: str, statement: str, papers: tuple[str, ...], holds: bool = True):
+    """Register `run(size, progress) -> Outcome` under `name`; `holds=False` records that hild's
+    measurement contradicts the statement."""
     def wrap(run):
-        REGISTRY[name] = Claim(name, statement, papers, run)
+        REGISTRY[name] = Claim(name, statement, papers, run, holds)
         return run
     return wrap
 

@@ -1,7 +1,7 @@
 """`hild run MODEL`: one scenario of any registered model, its theory against its simulation.
 
 The command of each model is built from its scenario class: one option per constructor field
-(defaults: the model's `example()`), the size parameter, `--seeds`, `--seed`, and the keyword
+(unset fields take the values of the model's `example()`), the size parameter, `--seeds`, `--seed`, and the keyword
 options of `theory` and `simulate` (an option both take goes to both). Values use the one syntax
 of hild.core.values (numbers, `none`, lists `a,b,c`, ranges `START:STOP:N[:log]`). The run writes
 theory.nc, simulation.nc, figure.png and summary.json (schema `SUMMARY_KEYS`) into `--out`.
@@ -73,13 +73,18 @@ def run_options(cls) -> dict[str, tuple[str, object]]:
 def build(cls) -> click.Command:
     """The `hild run MODEL` command of a scenario class."""
     example = cls.example()
-    fields = [f for f in dataclasses.fields(cls) if f.init]
+    # a field with the size's name (kept from a time it was one) is set by the size option alone
+    fields = [f for f in dataclasses.fields(cls) if f.init and f.name != cls.size]
     options = run_options(cls)
     clash = {f.name for f in fields} & (set(options) | {cls.size, "seeds", "seed", "out"})
     if clash:
         raise TypeError(f"{cls.__name__}: {sorted(clash)} is both a field and a run option")
     size_default = inspect.signature(example.simulate).parameters[cls.size].default
-    params = [click.Option(_flag(f.name) + [f.name], default=_show(getattr(example, f.name)), show_default=True,
+    from hild.cli.sweep import example_settings
+
+    settings = example_settings(cls)
+    params = [click.Option(_flag(f.name) + [f.name], default=None,
+                           show_default=_show(settings[f.name]) if f.name in settings else _field_default(f),
                            help=f"scenario parameter {f.name}") for f in fields]
     params.append(click.Option(_flag(cls.size) + [cls.size], default=_show(size_default), show_default=True,
                                help=f"size parameter of the simulation ({cls.size})"))
@@ -96,14 +101,20 @@ def build(cls) -> click.Command:
                click.Option(["--json", "as_json"], is_flag=True, help="print the summary as JSON")]
 
     def callback(**values):
-        run(cls, values, fields, options)
+        run(cls, values, fields, options, settings)
 
     doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else cls.model
     return click.Command(cls.model, params=params, callback=callback,
                          help=f"{doc} Writes theory.nc, simulation.nc, figure.png and summary.json into --out.")
 
 
-def run(cls, values: dict, fields, options) -> None:
+def _field_default(f) -> str:
+    default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+    return _show(default)
+
+
+def run(cls, values: dict, fields, options, settings: dict) -> None:
+    """Run a scenario built from the example's settings and the given options; write and report its files."""
     from hild import __version__
     from hild.analysis.compare import compare
     from hild.cli import fail, out_console
@@ -113,7 +124,8 @@ def run(cls, values: dict, fields, options) -> None:
     if not (values["simulate"] or values["theory"]):
         fail("--no-simulate and --no-theory together leave nothing to run")
     try:
-        scenario = cls(**{f.name: parse_value(f.name, values[f.name]) for f in fields})
+        given = {f.name: parse_value(f.name, values[f.name]) for f in fields if values[f.name] is not None}
+        scenario = cls(**{**settings, **given})
         by_side = {"theory": {}, "simulate": {}}
         for name, (where, _) in options.items():
             for side in (("theory", "simulate") if where == "both" else (where,)):

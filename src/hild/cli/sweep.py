@@ -20,26 +20,14 @@ from hild.cli import app, err_console, fail, out_console
 
 
 def example_settings(cls) -> dict:
-    """The fields of the model's example() that differ from the scenario's defaults."""
-    example, out = cls.example(), {}
-    for f in dataclasses.fields(cls):
-        if not f.init:
-            continue
-        default = f.default if f.default is not dataclasses.MISSING else (
-            f.default_factory() if f.default_factory is not dataclasses.MISSING else dataclasses.MISSING)
-        value = getattr(example, f.name)
-        if default is dataclasses.MISSING or example.params[f.name] != _as_param(default):
-            out[f.name] = value
-    return out
-
-
-def _as_param(value):
-    from hild.core.scenario import jsonable
-
-    try:
-        return jsonable(value)
-    except TypeError:
-        return value
+    """The constructor arguments that make the model's example(): its required fields, and every field in
+    which the example differs from a scenario built from those alone."""
+    example = cls.example()
+    required = {f.name: getattr(example, f.name) for f in dataclasses.fields(cls) if f.init
+                and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
+    base = cls(**required).params
+    return {**required, **{name: getattr(example, name) for name, value in example.params.items()
+                           if name not in required and value != base[name]}}
 
 
 def _parse_fixed(items) -> dict:

@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["ACTIVATIONS", "Activation", "activation", "gauss_hermite", "hermite_points"]
+__all__ = ["ACTIVATIONS", "Activation", "activation", "gauss_hermite", "hermite_points", "hermite_rule"]
 
 ACTIVATIONS: tuple[str, ...] = ("erf", "relu", "linear")
 
@@ -52,7 +52,7 @@ _TWO_PI = 2.0 * math.pi
 
 # --------------------------------------------------------------------------- cubature
 @functools.cache
-def _hermite_rule(n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
+def hermite_rule(n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
     """Gauss-Hermite nodes and weights for E over N(0, 1)."""
     x, w = np.polynomial.hermite_e.hermegauss(n_nodes)
     return x, w / math.sqrt(2.0 * math.pi)
@@ -68,7 +68,7 @@ def hermite_points(C, n_nodes: int) -> tuple[jax.Array, np.ndarray]:
     C = jnp.asarray(C)
     C = C.astype(jnp.result_type(C.dtype, float))
     n = C.shape[-1]
-    x, w = _hermite_rule(n_nodes)
+    x, w = hermite_rule(n_nodes)
     grid = np.stack(np.meshgrid(*[x] * n, indexing="ij"), axis=-1).reshape(-1, n)
     weights = np.prod(np.stack(np.meshgrid(*[w] * n, indexing="ij"), axis=-1).reshape(-1, n), axis=-1)
     lam, U = jnp.linalg.eigh(C)
@@ -365,3 +365,78 @@ def activation(spec: str | Callable | Activation) -> Activation:
         return Activation(getattr(spec, "__name__", type(spec).__name__), spec)
     allowed = ", ".join(repr(name) for name in ACTIVATIONS)
     raise ValueError(f"activation must be one of {allowed} or a JAX function; got {spec!r}")
+
+
+# =========================================================================== single fields
+# Averages over one or two equal-variance Gaussian fields, in NumPy float64, vectorised over
+# arrays of variances and covariances: the MLP moments of the signal-propagation layer map
+# (hild.families.signal_prop.theory; Poole et al., arXiv 1606.05340; Giorlandino & Goldt,
+# arXiv 2505.24333). Owned by the signal_prop family; the committee code above is unchanged.
+
+__all__ += ["UNIFORM_NODES", "expect_1d", "expect_pair", "relu_kernel", "relu_step_kernel", "uniform_rule"]
+
+#: Nodes of the uniform rule on [-7, 7] of `uniform_rule`. For tanh(s u), s <= 4, it reproduces
+#: E[tanh(s u)^2] and E[tanh(s u) tanh(s v)] to ~1e-10 (4e-10 at s = 4), and the narrower
+#: E[tanh'(s u)^2] to 1e-9 up to s = 3 (2e-8 at s = 4; tests/core/test_gaussian.py); a
+#: Gauss-Hermite rule of as many nodes does not, because the integrand's poles at u = i pi / (2 s)
+#: lie close to the real axis. (The trapezoid rule converges geometrically for integrands analytic
+#: in a strip; the Gaussian weight makes the truncation at |u| = 7 negligible, e^{-24.5}.)
+UNIFORM_NODES = 141
+
+
+@functools.cache
+def uniform_rule(n_nodes: int = UNIFORM_NODES, half_width: float = 7.0) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes x and weights w of E[f(x)], x ~ N(0, 1), as the trapezoid rule on a uniform grid of
+    [-half_width, half_width] with weights exp(-x^2 / 2), normalised to sum to 1 (E[1] = 1 exactly)."""
+    x = np.linspace(-half_width, half_width, n_nodes)
+    w = np.exp(-x ** 2 / 2)
+    return x, w / w.sum()
+
+
+def expect_1d(f: Callable, q) -> np.ndarray:
+    """E[f(u)] for u ~ N(0, q), by the uniform rule (`uniform_rule`).
+
+    **Arguments:**
+    - `f`: an elementwise NumPy function.
+    - `q`: the variance (array, >= 0).
+
+    **Returns:** an array of the shape of `q`.
+    """
+    x, w = uniform_rule()
+    s = np.sqrt(np.asarray(q, dtype=float))[..., None]
+    return f(s * x) @ w
+
+
+def expect_pair(f: Callable, q, p, g: Callable | None = None) -> np.ndarray:
+    """E[f(u) g(v)] for (u, v) Gaussian of variances q, q and covariance p (g defaults to f):
+    v = c u + sqrt(1 - c^2) w with c = p / q and w independent, on the product of two uniform rules.
+
+    **Arguments:**
+    - `f`, `g`: elementwise NumPy functions.
+    - `q`, `p`: variance and covariance (arrays that broadcast; |p| <= q; q = 0 gives c = 1).
+
+    **Returns:** an array of the broadcast shape of `q` and `p`.
+    """
+    x, w = uniform_rule()
+    q, p = np.broadcast_arrays(np.asarray(q, dtype=float), np.asarray(p, dtype=float))
+    c = np.clip(np.where(q > 0, p / np.where(q > 0, q, 1.0), 1.0), -1.0, 1.0)[..., None, None]
+    s = np.sqrt(q)[..., None, None]
+    u = s * x[:, None]
+    v = s * (c * x[:, None] + np.sqrt(1.0 - c ** 2) * x[None, :])
+    fu = f(u[..., 0])
+    return np.einsum("...i,...ij,i,j->...", fu, (g or f)(v), w, w)
+
+
+def relu_kernel(c) -> np.ndarray:
+    """rho(c) = E[relu(u) relu(v)] / E[relu(u)^2] = (sqrt(1 - c^2) + c (pi - arccos c)) / pi for Gaussian
+    fields of equal variance and correlation c (the degree-1 arc-cosine kernel, Cho & Saul 2009;
+    E[relu(u)^2] = q / 2). rho(1) = 1, rho(0) = 1 / pi."""
+    c = np.clip(np.asarray(c, dtype=float), -1.0, 1.0)
+    return (np.sqrt(1.0 - c ** 2) + c * (np.pi - np.arccos(c))) / np.pi
+
+
+def relu_step_kernel(c) -> np.ndarray:
+    """E[relu'(u) relu'(v)] = P(u > 0, v > 0) = (pi - arccos c) / (2 pi) for fields of correlation c
+    (the degree-0 arc-cosine kernel, halved); 1/2 at c = 1, 1/4 at c = 0."""
+    c = np.clip(np.asarray(c, dtype=float), -1.0, 1.0)
+    return (np.pi - np.arccos(c)) / (2 * np.pi)

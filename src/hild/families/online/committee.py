@@ -10,21 +10,37 @@ and time t = steps / d. lr_v = 0 keeps the second layer fixed (the Saad-Solla ma
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
+import xarray as xr
 
+from hild.core import Blowup, Scenario, register
 from hild.core import validation as check
 from hild.core.gaussian import ACTIVATIONS, Activation, activation as make_activation
 
 LR_CONVENTION = ("w <- w + (lr/sqrt d) v g'(lambda) Delta x - (weight_decay/d) w; "
                  "v <- v + (lr_v/d) g(lambda) Delta; t = steps/d (Goldt et al., arXiv 1906.08632)")
+BLOWUP = 100.0
+"""A run diverges once a squared norm Q_ii exceeds BLOWUP x norm_scale (see `norm_scale`)."""
 
 
+def norm_scale(T, Q0) -> np.ndarray:
+    """max(1, max_n T_nn, max_i Q_ii(0)): the scale of a run's squared norms, for T (..., M, M) and Q0 (..., K, K)."""
+    diag = lambda A: np.nanmax(np.diagonal(np.asarray(A), axis1=-2, axis2=-1), -1)  # noqa: E731
+    return np.maximum(1.0, np.maximum(diag(T), diag(Q0)))
+
+
+def _scale_of(ds: xr.Dataset) -> xr.DataArray:
+    """max(1, T_nn, Q_ii(0)) of each run of a result"""
+    dims = [d for d in ("seed", "scenario") if d in ds["T"].dims]
+    return xr.DataArray(norm_scale(ds["T"].values, ds["Q"].isel(t=0).values), dims=dims)
+
+
+@register
 @dataclass(frozen=True, kw_only=True)
-class Committee:
+class Committee(Scenario):
     """A teacher-student soft committee machine trained by online SGD.
 
     K, M: student and teacher hidden units. activation: 'erf' (g = erf(x/sqrt 2)), 'relu', 'linear'
@@ -46,6 +62,16 @@ class Committee:
     v: Any = None
     init_std: float = 1e-3
     act: Activation = field(init=False, repr=False, compare=False)
+
+    model = "committee"
+    axis = "t"
+    size = "d"
+    units = ("k", "k2", "m", "m2")
+    sweepable = ("K", "M", "activation", "lr", "lr_v", "noise", "weight_decay", "init_std")
+    convention = LR_CONVENTION
+    divergence = Blowup(("Q", "R"), BLOWUP, scale=_scale_of)
+    description = "Online SGD in teacher-student soft committee machines"
+    papers = ("Saad & Solla, PRL 74, 4337 (1995)", "1906.08632", "1901.09085")
 
     def __post_init__(self):
         set_ = lambda k, x: object.__setattr__(self, k, x)  # noqa: E731 (frozen dataclass)
@@ -71,17 +97,31 @@ class Committee:
                 "noise": self.noise, "weight_decay": self.weight_decay, "v_teacher": list(self.v_teacher),
                 "T": [list(r) for r in self.T], "v": list(self.v), "init_std": self.init_std}
 
-    def attrs(self, kind: str) -> dict:
-        from hild import __version__
-        return {"model": "committee", "kind": kind, "params": json.dumps(self.params),
-                "hild_version": __version__, "lr_convention": LR_CONVENTION}
+    @classmethod
+    def example(cls) -> "Committee":
+        """K = M = 2 erf units at lr 0.5: the symmetric plateau of Saad & Solla."""
+        return cls(K=2, M=2, activation="erf", lr=0.5)
+
+    def unit_sizes(self) -> dict[str, int]:
+        return {"k": self.K, "k2": self.K, "m": self.M, "m2": self.M}
+
+    def batch_key(self):
+        """Scenarios of one activation and one M share a compiled ODE call (K is padded)."""
+        return (self.act, self.M)
+
+    @classmethod
+    def theory_batch(cls, scenarios, t_max: float = 10.0, n_points: int = 101, inits=None, rtol: float = 1e-8,
+                     atol: float = 1e-11):
+        """The ODEs of many scenarios in one compiled call (see hild.online.theory.theory_batch)."""
+        from hild.families.online.theory import theory_batch
+        return theory_batch(scenarios, t_max=t_max, inits=inits, n_points=n_points, rtol=rtol, atol=atol)
 
     def initial_overlaps(self) -> dict:
         """The d -> infinity overlaps of a random start: Q = init_std^2 I, R = 0, the scenario's v and teacher."""
         return {"Q": self.init_std ** 2 * np.eye(self.K), "R": np.zeros((self.K, self.M)),
                 "T": np.array(self.T), "v": np.array(self.v), "v_teacher": np.array(self.v_teacher)}
 
-    def theory(self, t_max: float, init=None, n_points: int = 301, rtol: float = 1e-8, atol: float = 1e-11):
+    def theory(self, t_max: float = 10.0, n_points: int = 101, init=None, rtol: float = 1e-8, atol: float = 1e-11):
         """Integrate the order-parameter ODEs to t_max (see hild.online.ode).
 
         init: None (the random-start limit, `initial_overlaps`), a dict with Q, R and optionally v, T,
@@ -91,7 +131,24 @@ class Committee:
         from hild.families.online.theory import theory
         return theory(self, t_max=t_max, init=init, n_points=n_points, rtol=rtol, atol=atol)
 
-    def simulate(self, d: int, seeds: int = 1, t_max: float = 10.0, seed: int = 0, n_points: int = 101,
+    def matching_theory(self, simulation, **options):
+        """The ODEs started from each seed's own initial overlaps (exact at fixed overlaps as d -> infinity)."""
+        return self.theory(init=simulation, **options)
+
+    def check_simulation(self, **arguments) -> None:
+        super().check_simulation(**arguments)
+        from hild.families.online.simulate import check_run
+        a = {"d": 500, "seeds": 1, "seed": 0, "t_max": 10.0, "n_points": 101, "n_test": 0, **arguments}
+        check_run(self, a["d"], a["seeds"], a["seed"], a["t_max"], a["n_points"], a["n_test"])
+
+    def figure(self, theory, simulation, title: str = ""):
+        """Generalisation error and order parameters: theory lines, simulation seed means with bands."""
+        from hild.plot import trajectories
+        title = title or (f"committee K={self.K} M={self.M} {self.act.name}, lr={self.lr:g}, lr_v={self.lr_v:g}, "
+                          f"noise={self.noise:g}, weight decay={self.weight_decay:g}")
+        return trajectories(theory, simulation, title=title)
+
+    def simulate(self, d: int = 500, seeds: int = 1, t_max: float = 10.0, seed: int = 0, n_points: int = 101,
                  init=None, n_test: int = 0, dtype: str = "float32", progress: bool = False):
         """Run online SGD at input dimension d for `seeds` repetitions (integer seeds seed, seed+1, ...).
 

@@ -13,17 +13,17 @@ agree to the rounding of batched against single matrix products).
 from __future__ import annotations
 
 import functools
-import json
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 
+from hild.core import divergence
 from hild.core import validation as check
 from hild.families.online.committee import Committee
 from hild.families.online.ode import generalisation_error
-from hild.families.online.theory import blowup_bound, overlaps_from
+from hild.families.online.theory import overlaps_from
 from hild.progress import progress_bar
 
 MAX_BLOCK = 1024
@@ -127,7 +127,7 @@ def check_run(scenario: Committee, d, seeds, seed, t_max, n_points, n_test=0) ->
     return d, seeds, seed, t_max, check.integer("n_points", n_points, 2), check.integer("n_test", n_test, 0)
 
 
-def simulate(scenario: Committee, d: int, seeds: int = 1, t_max: float = 10.0, seed: int = 0,
+def simulate(scenario: Committee, d: int = 500, seeds: int = 1, t_max: float = 10.0, seed: int = 0,
              n_points: int = 101, init=None, n_test: int = 0, dtype: str = "float32",
              progress: bool = False) -> xr.Dataset:
     """Online SGD for `seeds` seeds; records Q, R, v, eg (and eg_test) at n_points times in [0, t_max].
@@ -180,15 +180,6 @@ def _dataset(scenario, rec, weights, seed_list, d, steps_per_record, block, dtyp
     t = np.arange(rec["Q"].shape[1]) * steps_per_record / d
     T = np.stack([w[2] @ w[2].T / d for w in weights])
     vt = np.stack([w[3] for w in weights])
-    Q0 = np.stack([w[0] @ w[0].T / d for w in weights])
-    bound = blowup_bound(T, Q0)
-    bad = (~np.isfinite(rec["Q"]).all((2, 3)) | ~np.isfinite(rec["R"]).all((2, 3))
-           | (np.einsum("stkk->stk", np.nan_to_num(rec["Q"], nan=np.inf)).max(2) > bound[:, None]))
-    diverged = bad.any(1)
-    first_bad = np.where(diverged, bad.argmax(1), rec["Q"].shape[1])
-    after = np.arange(len(t))[None, :] >= first_bad[:, None]
-    for name in rec:
-        rec[name] = np.where(after.reshape(after.shape + (1,) * (rec[name].ndim - 2)), np.nan, rec[name])
     with jax.enable_x64(True):
         eg = np.asarray(generalisation_error(scenario.act, jnp.asarray(rec["Q"]), jnp.asarray(rec["R"]),
                                              jnp.asarray(T)[:, None], jnp.asarray(rec["v"]), jnp.asarray(vt)[:, None]))
@@ -197,14 +188,12 @@ def _dataset(scenario, rec, weights, seed_list, d, steps_per_record, block, dtyp
             "R": (("seed", "t", "k", "m"), rec["R"]),
             "v": (("seed", "t", "k"), rec["v"]),
             "T": (("seed", "m", "m2"), T),
-            "v_teacher": (("seed", "m"), vt),
-            "diverged": (("seed",), diverged),
-            "t_diverged": (("seed",), np.where(diverged, t[np.minimum(first_bad, len(t) - 1)], np.nan))}
+            "v_teacher": (("seed", "m"), vt)}
     if n_test:
         data["eg_test"] = (("seed", "t"), rec["eg_test"])
     ds = xr.Dataset(data, coords={"seed": seed_list, "t": t, "k": np.arange(K), "k2": np.arange(K),
                                   "m": np.arange(M), "m2": np.arange(M)})
-    ds.attrs.update(scenario.attrs("simulation"))
-    ds.attrs.update({"d": d, "seeds": json.dumps(seed_list), "precision": dtype,
-                     "steps_per_record": steps_per_record, "block": block, "n_test": n_test})
+    ds = divergence.check(ds, "t", scenario.divergence)
+    ds.attrs.update(scenario.provenance("simulation", dtype=dtype, seeds=seed_list, size=d,
+                                        steps_per_record=steps_per_record, block=block, n_test=n_test))
     return ds

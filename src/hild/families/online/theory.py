@@ -15,19 +15,14 @@ import numpy as np
 import xarray as xr
 
 from hild.core import validation as check
-from hild.families.online.committee import Committee
+from hild.families.online.committee import Committee, norm_scale
 from hild.families.online.ode import generalisation_error, integrate
-
-BLOWUP = 100.0
 
 
 def blowup_bound(T, Q0) -> np.ndarray:
-    """A run has diverged when a student's squared norm Q_ii exceeds BLOWUP x max(1, T_nn, Q_ii(0)).
-
-    T (..., M, M) and Q0 (..., K, K) are the teacher's and the student's initial overlaps.
-    """
-    diag = lambda A: np.diagonal(np.asarray(A), axis1=-2, axis2=-1).max(-1)  # noqa: E731
-    return BLOWUP * np.maximum(1.0, np.maximum(diag(T), diag(Q0)))
+    """The squared norm Q_ii past which a run has diverged: Committee.divergence's bound x norm_scale(T, Q0),
+    for the teacher's overlaps T (..., M, M) and the student's initial Q0 (..., K, K)."""
+    return Committee.divergence.bound * norm_scale(T, Q0)
 
 
 def overlaps_from(scenario: Committee, init) -> tuple[list[dict], np.ndarray | None]:
@@ -62,12 +57,14 @@ SCENARIO_COORDS = ["K", "lr", "lr_v", "noise", "weight_decay"]
 """The parameters theory_batch records as coordinates along `scenario`."""
 
 
-def theory_batch(scenarios: Sequence[Committee], t_max: float, inits: Sequence[dict] | None = None,
-                 n_points: int = 301, rtol: float = 1e-8, atol: float = 1e-11) -> xr.Dataset:
+def theory_batch(scenarios: Sequence[Committee], t_max: float = 10.0, inits: Sequence[dict] | None = None,
+                 n_points: int = 101, rtol: float = 1e-8, atol: float = 1e-11) -> xr.Dataset:
     """Integrate the ODEs of many scenarios (same activation and M) in one compiled call.
 
     Returns a Dataset with dimensions (scenario, t, k, k2, m, m2); student units beyond a
-    scenario's K are NaN. Each scenario's parameters are coordinates along `scenario`.
+    scenario's K are NaN. Each scenario's parameters are coordinates along `scenario`. A run
+    stops where it diverges (Committee.divergence, detected as a diffrax event): `diverged` and
+    `t_diverged` (the exact time of the event), NaN from there on.
     """
     scenarios = list(scenarios)
     if not scenarios:
@@ -128,14 +125,13 @@ def theory_batch(scenarios: Sequence[Committee], t_max: float, inits: Sequence[d
     varying = {name: [s.params[name] for s in scenarios] for name in SCENARIO_COORDS}
     for name, values in varying.items():
         ds = ds.assign_coords({name: ("scenario", np.asarray(values))})
-    ds.attrs.update(scenarios[0].attrs("theory"))
+    ds.attrs.update(scenarios[0].provenance("theory", dtype="float64",
+                                            solver=f"diffrax Tsit5, PID rtol={rtol:g} atol={atol:g}"))
     ds.attrs["params"] = json.dumps([s.params for s in scenarios]) if len(scenarios) > 1 else ds.attrs["params"]
-    ds.attrs["precision"] = "float64"
-    ds.attrs["solver"] = f"diffrax Tsit5, PID rtol={rtol:g} atol={atol:g}"
     return ds
 
 
-def theory(scenario: Committee, t_max: float, init=None, n_points: int = 301,
+def theory(scenario: Committee, t_max: float = 10.0, init=None, n_points: int = 101,
            rtol: float = 1e-8, atol: float = 1e-11) -> xr.Dataset:
     """One scenario's theory; a `seed` dimension when started from a simulation's overlaps."""
     inits, seeds = overlaps_from(scenario, init)

@@ -1,0 +1,141 @@
+"""The scenario protocol, for every registered model (parametrised over hild.models(): a model added
+anywhere is checked here without any list being edited).
+
+For each model: its example's theory and simulation are Datasets with shared variables on the
+declared axis, `hild.compare` accepts them, the provenance is complete, divergence is recorded the
+same way, a wrongly typed parameter raises ValueError naming it, a two-point sweep runs into a
+store and resumes, and `hild run MODEL` writes its files.
+"""
+import dataclasses
+import inspect
+import json
+
+import numpy as np
+import pytest
+import xarray as xr
+from typer.testing import CliRunner
+
+import hild
+from hild.cli import app
+from hild.core import PROVENANCE, Scenario
+
+MODELS = sorted(hild.models())
+_RUNS: dict = {}
+
+
+def _size(cls) -> int:
+    """The default of simulate's size parameter: the example's small size."""
+    return inspect.signature(cls.example().simulate).parameters[cls.size].default
+
+
+def _run(name: str):
+    """(example, theory, simulation) of a model, computed once per session."""
+    if name not in _RUNS:
+        cls = hild.models()[name]
+        ex = cls.example()
+        _RUNS[name] = ex, ex.theory(), ex.simulate(**{cls.size: _size(cls)}, seeds=2)
+    return _RUNS[name]
+
+
+def test_the_registry_is_a_mapping_of_scenario_classes():
+    registry = hild.models()
+    assert {"committee", "deep_linear", "diffusion", "signal_prop"} <= set(registry)
+    assert any(name.startswith("cumulants") for name in registry)
+    for name, cls in registry.items():
+        assert issubclass(cls, Scenario) and cls.model == name
+        assert isinstance(cls.axis, str) and isinstance(cls.size, str)
+        assert dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen
+        assert cls.size in inspect.signature(cls.example().simulate).parameters
+        assert set(cls.sweepable) <= {f.name for f in dataclasses.fields(cls)}
+        assert cls.description and cls.convention
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_theory_and_simulation_share_variables_on_the_axis(name):
+    cls = hild.models()[name]
+    ex, th, sim = _run(name)
+    assert isinstance(th, xr.Dataset) and isinstance(sim, xr.Dataset)
+    assert cls.axis in th.coords and cls.axis in sim.coords
+    assert sim.sizes["seed"] == 2 and list(sim["seed"].values) == [0, 1]
+    shared = [v for v in sim.data_vars if v in th.data_vars and cls.axis in sim[v].dims and cls.axis in th[v].dims
+              and sim[v].dtype.kind == "f" and v != f"{cls.axis}_diverged"]
+    assert shared, f"{name}: no shared float variable on {cls.axis}"
+    c = hild.compare(th, sim)
+    assert c.axis == cls.axis and set(c.summary) == set(shared)
+    assert all(np.isfinite(s["max_abs"]) for s in c.summary.values())
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_provenance_and_divergence_are_recorded_the_same_way(name):
+    cls = hild.models()[name]
+    ex, th, sim = _run(name)
+    for ds, kind in ((th, "theory"), (sim, "simulation")):
+        missing = [key for key in PROVENANCE if key not in ds.attrs]
+        assert not missing, f"{name} {kind}: provenance lacks {missing}"
+        assert ds.attrs["model"] == name and ds.attrs["axis"] == cls.axis
+        assert json.loads(ds.attrs["params"]) == ex.params
+        assert ds["diverged"].dtype == bool and f"{cls.axis}_diverged" in ds
+    assert sim.attrs["size"] == cls.size and sim.attrs[cls.size] == _size(cls)
+    assert [int(s) for s in sim.attrs["seeds"]] == [0, 1]
+    assert sim["diverged"].dims == ("seed",)
+
+
+def _wrong(value):
+    return "a string" if isinstance(value, (int, float)) and not isinstance(value, bool) else 1.5e300
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_a_wrongly_typed_parameter_is_refused_by_name(name):
+    cls = hild.models()[name]
+    example = cls.example()
+    for field in cls.sweepable:
+        with pytest.raises(ValueError, match=field):
+            dataclasses.replace(example, **{field: _wrong(getattr(example, field))})
+
+
+def _two_points(cls):
+    """A sweep axis over the first numeric sweepable parameter: the example's value and one 10% below."""
+    example = cls.example()
+    for field in cls.sweepable:
+        value = getattr(example, field)
+        if isinstance(value, float) and value > 0:
+            return field, (value, 0.9 * value)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 1:
+            return field, (value, value - 1)
+    pytest.skip(f"{cls.model} has no numeric sweepable parameter")
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_a_two_point_sweep_runs_into_a_store_and_resumes(name, tmp_path):
+    from hild.sweep import Axis, Grid, Sizes, run_sweep
+    from hild.sweep.store import SweepStore
+    from hild.cli.sweep import example_settings
+
+    cls = hild.models()[name]
+    field, values = _two_points(cls)
+    fixed = {k: v for k, v in example_settings(cls).items() if k != field}
+    grid = Grid(name, (Axis(field, values),), fixed=fixed)
+    sizes = Sizes((_size(cls),), seeds=2)
+    first = run_sweep(grid, tmp_path / "store", sizes=sizes)
+    assert (first.points, first.computed, first.failed) == (2, 2, [])
+    again = run_sweep(grid, tmp_path / "store", sizes=sizes)
+    assert (again.computed, again.already_done) == (0, 2)
+    store = SweepStore(tmp_path / "store")
+    sim, theory = store.simulation().load(), store.theory()
+    assert sim["done"].all() and sim.sizes[field] == 2 and sim.sizes[cls.size] == 1
+    assert cls.axis in sim.dims and cls.axis in theory.dims and theory.sizes[field] == 2
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_hild_run_writes_its_files(name, tmp_path):
+    cls = hild.models()[name]
+    out = tmp_path / "run"
+    result = CliRunner().invoke(app, ["run", name, f"--{cls.size.replace('_', '-')}", str(_size(cls)),
+                                      "--seeds", "2", "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in out.iterdir()} == {"theory.nc", "simulation.nc", "figure.png", "summary.json"}
+    summary = json.loads((out / "summary.json").read_text())
+    from hild.cli.run import SUMMARY_KEYS
+    assert tuple(summary) == SUMMARY_KEYS and summary["model"] == name
+    assert summary["size"] == {"name": cls.size, "value": _size(cls)} and summary["seeds"] == [0, 1]
+    assert summary["agreement"] is not None
