@@ -18,7 +18,9 @@ def test_run_committee_writes_results(tmp_path):
     assert result.exit_code == 0, result.output
     assert {p.name for p in out.iterdir()} == {"theory.nc", "simulation.nc", "figure.png", "summary.json"}
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["params"]["K"] == 2 and "agreement" in summary and "simulation" in summary["timings_s"]
+    assert summary["params"]["K"] == 2 and summary["agreement"]["variables"]["eg"]["max_abs"] < 0.05
+    assert "simulation" in summary["timings_s"] and summary["files"] == ["simulation.nc", "theory.nc", "figure.png",
+                                                                         "summary.json"]
     sim = read_netcdf(out / "simulation.nc")
     assert sim.attrs["model"] == "committee" and sim["diverged"].dtype == bool and sim.sizes["seed"] == 2
 
@@ -30,9 +32,13 @@ def test_existing_output_is_not_overwritten(tmp_path):
     result = runner.invoke(app, ["run", "committee", *SMALL, "--out", str(out)])
     assert result.exit_code == 2 and "out" in result.output and "--overwrite" in result.output
     assert [p.name for p in out.iterdir()] == ["mine.txt"]
+    result = runner.invoke(app, ["run", "committee", *SMALL, "--out", str(out), "--overwrite"])
+    assert result.exit_code == 0, result.output
     result = runner.invoke(app, ["run", "committee", *SMALL, "--no-simulate", "--out", str(out), "--overwrite"])
     assert result.exit_code == 0, result.output
     assert (out / "mine.txt").read_text() == "keep me" and (out / "theory.nc").exists()
+    # an overwritten run holds only what this run wrote: no stale simulation beside the new theory
+    assert not (out / "simulation.nc").exists() and "simulation.nc" not in result.output
 
 
 @pytest.mark.parametrize("args, name", [
@@ -53,11 +59,16 @@ def test_divergence_is_reported_with_its_time(tmp_path):
     assert result.exit_code == 0, result.output
     assert "theory diverged at t =" in result.output and "simulation diverged at t =" in result.output
     summary = json.loads((tmp_path / "x" / "summary.json").read_text())
-    assert 0 < summary["diverged"]["theory"]["t_diverged"] < 20
+    assert 0 < summary["diverged"]["theory"]["t_diverged"] < 20 and summary["diverged"]["simulation"]["runs"] == 2
 
 
 def test_models_and_claims_are_listed():
     assert "committee" in runner.invoke(app, ["models"]).output
+    import hild
+
+    listed = json.loads(runner.invoke(app, ["models", "--json"]).output)
+    assert [row["model"] for row in listed] == list(hild.models())
+    assert {row["model"]: row["size"] for row in listed}["committee"] == "d"
     claims = json.loads(runner.invoke(app, ["claims", "--json"]).output)
     assert {"committee.ode_matches_sgd", "committee.plateau", "committee.noise_floor", "committee.both_layers",
             "committee.linear_exact"} <= {c["claim"] for c in claims}

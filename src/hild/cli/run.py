@@ -3,7 +3,8 @@
 The command of each model is built from its scenario class: one option per constructor field
 (unset fields take the values of the model's `example()`), the size parameter, `--seeds`, `--seed`, and the keyword
 options of `theory` and `simulate` (an option both take goes to both). Values use the one syntax
-of hild.core.values (numbers, `none`, lists `a,b,c`, ranges `START:STOP:N[:log]`). The run writes
+of hild.core.values (numbers, `none`, lists `a,b,c`, ranges `START:STOP:N[:log]`) or `@FILE` for an
+array (a covariance, a schedule) read from a file. The run writes
 theory.nc, simulation.nc, figure.png and summary.json (schema `SUMMARY_KEYS`) into `--out`.
 """
 from __future__ import annotations
@@ -23,15 +24,26 @@ SKIPPED = {"init", "progress", "self"}
 OUTPUTS = ("theory.nc", "simulation.nc", "figure.png", "summary.json")
 SUMMARY_KEYS = ("model", "params", "size", "seeds", "options", "hild_version", "timings_s", "diverged",
                 "agreement", "files")
-"""Every run's summary.json holds exactly these keys (`agreement` is null without both sides)."""
+"""Every run's summary.json holds exactly these keys. `diverged`: per side, the runs that diverged and
+the first `<axis>_diverged`; `agreement` (null without both sides): the comparison's axis, seeds used and
+diverged, and per variable max / mean absolute error, max relative error and max |z| (`hild.compare`)."""
 
 
 def parse_value(name: str, text):
-    """A command-line value: `none`, `true`/`false`, a number, a string, or a list / range as a tuple."""
+    """A command-line value: `none`, `true`/`false`, a number, a string, a list / range as a tuple, or
+    `@FILE`: an array read from FILE (`.npy` by numpy.load, anything else as whitespace-separated text)."""
     from hild.core.values import number, parse_values
 
     if not isinstance(text, str):
         return text
+    if text.startswith("@"):
+        import numpy as np
+
+        path = Path(text[1:])
+        try:
+            return np.load(path) if path.suffix == ".npy" else np.loadtxt(path)
+        except (OSError, ValueError) as e:
+            raise ValueError(f"{name}: cannot read {path} ({e})") from None
     low = text.strip().lower()
     if low == "none":
         return None
@@ -164,7 +176,8 @@ def run(cls, values: dict, fields, options, settings: dict) -> None:
     agreement = None
     if sim is not None and th is not None and not bool(sim["diverged"].all()):
         c = compare(th, sim)
-        agreement = {**c.summary, "seeds_used": c.seeds_used, "seeds_diverged": c.seeds_diverged}
+        agreement = {"axis": c.axis, "seeds_used": c.seeds_used, "seeds_diverged": c.seeds_diverged,
+                     "variables": c.summary}
     save(scenario.figure(th, sim), out_dir / "figure.png")
     written += ["figure.png", "summary.json"]
     summary = {"model": cls.model, "params": scenario.params,
@@ -178,21 +191,20 @@ def run(cls, values: dict, fields, options, settings: dict) -> None:
         return
     for kind, info in diverged.items():
         if info and info["runs"]:
-            out_console.print(f"[bold red]{kind} diverged[/] ({info['runs']} runs) at {cls.axis} = {info['first']:.4g}")
-    for name, s in (agreement or {}).items():
-        if isinstance(s, dict):
-            out_console.print(f"{name}: theory vs simulation max |err| {s['max_abs']:.3g}, "
-                              f"mean |err| {s['mean_abs']:.3g}, max |z| {s['max_in_sem']:.3g}", highlight=False)
+            out_console.print(f"[bold red]{kind} diverged[/] at {cls.axis} = {info[f'{cls.axis}_diverged']:.4g} "
+                              f"({info['runs']} run{'s' * (info['runs'] > 1)})")
+    for name, s in (agreement or {}).get("variables", {}).items():
+        out_console.print(f"{name}: theory vs simulation max |err| {s['max_abs']:.3g}, "
+                          f"mean |err| {s['mean_abs']:.3g}, max |z| {s['max_in_sem']:.3g}", highlight=False)
     out_console.print(f"wrote {out_dir}/ ({' '.join(written)})", highlight=False)
 
 
 def _divergence(ds, axis: str) -> dict | None:
-    """How many runs of a result diverged and the first axis value at which one did."""
+    """How many runs of a result diverged and the first axis value at which one did (`<axis>_diverged`)."""
     if ds is None:
         return None
     runs = int(ds["diverged"].sum())
-    first = float(ds[f"{axis}_diverged"].min()) if runs else None
-    return {"runs": runs, "first": first}
+    return {"runs": runs, f"{axis}_diverged": float(ds[f"{axis}_diverged"].min()) if runs else None}
 
 
 class RunGroup(typer.core.TyperGroup):
