@@ -90,6 +90,41 @@ def trajectories(theory: xr.Dataset | None, simulation: xr.Dataset | None, title
     return fig
 
 
+def along_axis(theory: xr.Dataset | None, simulation: xr.Dataset | None, axis: str, variables=None,
+               title: str = "", max_panels: int = 4):
+    """One panel per scalar variable along `axis`: theory as a line, the simulation's seed mean with a +-1 sd
+    band. `variables`: default the float variables the results have on the axis without unit dimensions."""
+    source = [ds for ds in (theory, simulation) if ds is not None]
+    if not source:
+        raise ValueError("along_axis needs a theory or a simulation")
+    skip = {"diverged", f"{axis}_diverged"}
+    if variables is None:
+        names = list(dict.fromkeys(v for ds in source for v, da in ds.data_vars.items()
+                                   if v not in skip and da.dtype.kind == "f" and axis in da.dims
+                                   and set(da.dims) <= {axis, "seed"}))
+        variables = names[:max_panels]
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(1, max(1, len(variables)), figsize=(3.2 * max(1, len(variables)), 3.0),
+                                 constrained_layout=True, squeeze=False)
+        for ax, name in zip(axes[0], variables):
+            if simulation is not None and name in simulation:
+                mean, lo, hi = _seed_band(simulation[name])
+                x = simulation[axis].values
+                ax.fill_between(x, lo, hi, color="C0", alpha=0.25, lw=0)
+                n = simulation.sizes.get("seed", 1)
+                size = simulation.attrs.get("size")
+                label = f"simulation {size} = {simulation.attrs.get(size)}" if size else "simulation"
+                ax.plot(x, mean, "o", ms=2.5, color="C0", label=f"{label}, {n} seed{'s' * (n > 1)}")
+            if theory is not None and name in theory:
+                th = theory[name].mean("seed") if "seed" in theory[name].dims else theory[name]
+                ax.plot(theory[axis].values, th.values, "-", color="k", lw=1.2, label="theory")
+            ax.set(xlabel=axis, ylabel=name)
+            ax.legend(fontsize=7)
+        if title:
+            fig.suptitle(title, fontsize=9)
+    return fig
+
+
 def save(fig, path) -> None:
     """Write a figure and close it."""
     fig.savefig(path)

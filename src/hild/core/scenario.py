@@ -145,10 +145,10 @@ class Scenario:
         return attrs
 
     def figure(self, theory: xr.Dataset | None, simulation: xr.Dataset | None, title: str = ""):
-        """The model's standard figure of a run: the shared trajectories plot along the axis."""
-        from hild.plot import trajectories
+        """The model's standard figure of a run; this default draws every scalar variable along the axis."""
+        from hild.plot import along_axis
 
-        return trajectories(theory, simulation, title=title or self.model, axis=self.axis)
+        return along_axis(theory, simulation, self.axis, title=title or self.model)
 
 
 def pad_units(ds: xr.Dataset, units: dict[str, int]) -> xr.Dataset:
