@@ -16,7 +16,8 @@ import sys
 import time
 from pathlib import Path
 
-import click
+from typing import Optional
+
 import typer
 
 SKIPPED = {"init", "progress", "self"}
@@ -82,8 +83,27 @@ def run_options(cls) -> dict[str, tuple[str, object]]:
     return out
 
 
-def build(cls) -> click.Command:
+def command(name: str, help: str, options: list[tuple], callback):
+    """A typer command named `name` whose keyword options are (name, flags, default, annotation, help,
+    show_default) tuples, built at run time from a model's scenario class; `callback(**values)` runs it."""
+    parameters = [inspect.Parameter(key, inspect.Parameter.KEYWORD_ONLY, annotation=annotation,
+                                    default=typer.Option(default, *flags, help=text, show_default=shown))
+                  for key, flags, default, annotation, text, shown in options]
+
+    def run_command(**values):
+        callback(**values)
+
+    run_command.__signature__ = inspect.Signature(parameters)
+    run_command.__doc__ = help
+    group = typer.Typer(add_completion=False)
+    group.command(name)(run_command)
+    return typer.main.get_command(group)
+
+
+def build(cls):
     """The `hild run MODEL` command of a scenario class."""
+    from hild.cli.sweep import example_settings
+
     example = cls.example()
     # a field with the size's name (kept from a time it was one) is set by the size option alone
     fields = [f for f in dataclasses.fields(cls) if f.init and f.name != cls.size]
@@ -92,32 +112,25 @@ def build(cls) -> click.Command:
     if clash:
         raise TypeError(f"{cls.__name__}: {sorted(clash)} is both a field and a run option")
     size_default = inspect.signature(example.simulate).parameters[cls.size].default
-    from hild.cli.sweep import example_settings
-
     settings = example_settings(cls)
-    params = [click.Option(_flag(f.name) + [f.name], default=None,
-                           show_default=_show(settings[f.name]) if f.name in settings else _field_default(f),
-                           help=f"scenario parameter {f.name}") for f in fields]
-    params.append(click.Option(_flag(cls.size) + [cls.size], default=_show(size_default), show_default=True,
-                               help=f"size parameter of the simulation ({cls.size})"))
-    params += [click.Option(["--seeds", "seeds"], default="4", show_default=True, help="simulated seeds"),
-               click.Option(["--seed", "seed"], default="0", show_default=True, help="first integer seed")]
-    params += [click.Option(_flag(name) + [name], default=_show(default), show_default=True,
-                            help=f"{'theory and simulation' if where == 'both' else where} option {name}")
-               for name, (where, default) in options.items()]
-    params += [click.Option(["--out", "out"], required=True, type=click.Path(path_type=Path),
-                            help="output directory (must not exist unless --overwrite)"),
-               click.Option(["--simulate/--no-simulate", "simulate"], default=True, help="run the simulation"),
-               click.Option(["--theory/--no-theory", "theory"], default=True, help="compute the theory"),
-               click.Option(["--overwrite", "overwrite"], is_flag=True, help="replace hild's files in --out"),
-               click.Option(["--json", "as_json"], is_flag=True, help="print the summary as JSON")]
-
-    def callback(**values):
-        run(cls, values, fields, options, settings)
-
-    doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else cls.model
-    return click.Command(cls.model, params=params, callback=callback,
-                         help=f"{doc} Writes theory.nc, simulation.nc, figure.png and summary.json into --out.")
+    text = Optional[str]
+    spec = [(f.name, _flag(f.name), None, text, f"scenario parameter {f.name}",
+             _show(settings[f.name]) if f.name in settings else _field_default(f)) for f in fields]
+    spec += [(cls.size, _flag(cls.size), _show(size_default), str, f"size parameter of the simulation ({cls.size})",
+              True),
+             ("seeds", ["--seeds"], "4", str, "simulated seeds", True),
+             ("seed", ["--seed"], "0", str, "first integer seed", True)]
+    spec += [(name, _flag(name), _show(default), str,
+              f"{'theory and simulation' if where == 'both' else where} option {name}", True)
+             for name, (where, default) in options.items()]
+    spec += [("out", ["--out"], ..., Path, "output directory (must not exist unless --overwrite)", False),
+             ("simulate", ["--simulate/--no-simulate"], True, bool, "run the simulation", True),
+             ("theory", ["--theory/--no-theory"], True, bool, "compute the theory", True),
+             ("overwrite", ["--overwrite"], False, bool, "replace hild's files in --out", False),
+             ("as_json", ["--json"], False, bool, "print the summary as JSON", False)]
+    doc = (cls.__doc__ or cls.model).strip().splitlines()[0]
+    return command(cls.model, f"{doc} Writes theory.nc, simulation.nc, figure.png and summary.json into --out.",
+                   spec, lambda **values: run(cls, values, fields, options, settings))
 
 
 def _field_default(f) -> str:

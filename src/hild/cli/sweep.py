@@ -8,12 +8,12 @@ options that theory and simulation share (for the committee machine `--t-max`, `
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
 import sys
 from pathlib import Path
 from typing import Optional
 
-import click
 import typer
 
 from hild.cli import app, err_console, fail, out_console
@@ -25,7 +25,10 @@ def example_settings(cls) -> dict:
     example = cls.example()
     required = {f.name: getattr(example, f.name) for f in dataclasses.fields(cls) if f.init
                 and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
-    base = cls(**required).params
+    try:
+        base = cls(**required).params
+    except (TypeError, ValueError):  # the required fields alone do not make a valid scenario: take them all
+        return {f.name: getattr(example, f.name) for f in dataclasses.fields(cls) if f.init}
     return {**required, **{name: getattr(example, name) for name, value in example.params.items()
                            if name not in required and value != base[name]}}
 
@@ -42,38 +45,31 @@ def _parse_fixed(items) -> dict:
     return fixed
 
 
-def build(cls) -> click.Command:
+def build(cls):
     """The `hild sweep MODEL` command of a scenario class."""
-    from hild.cli.run import _flag, _show, run_options
+    from hild.cli.run import _flag, _show, command, run_options
 
     shared = {name: default for name, (where, default) in run_options(cls).items() if where == "both"}
-    size_default = _show(__import__("inspect").signature(cls.example().simulate).parameters[cls.size].default)
-    params = [
-        click.Option(["--grid", "grid"], multiple=True, required=True,
-                     help=f"NAME=START:STOP:N[:log] or NAME=V1,V2,... over {', '.join(cls.sweepable)} (repeatable)"),
-        click.Option(["--set", "set_"], multiple=True, help="a fixed parameter NAME=VALUE (repeatable)"),
-        click.Option(["--zip", "zipped"], is_flag=True, help="take the grid axes together instead of crossing them"),
-        click.Option(_flag(cls.size) + ["size"], default=size_default, show_default=True,
-                     help=f"the simulation's {cls.size}: one value or a list, e.g. 500,1000,2000"),
-        click.Option(["--seeds", "seeds"], default=4, show_default=True, type=int, help="seeds per point"),
-        click.Option(["--seed", "seed"], default=0, show_default=True, type=int, help="first integer seed"),
-        *[click.Option(_flag(name) + [name], default=_show(default), show_default=True,
-                       help=f"run option {name} (theory and simulation)") for name, default in shared.items()],
-        click.Option(["--store", "store"], required=True, type=click.Path(path_type=Path),
-                     help="store directory (created, or resumed if it holds this sweep)"),
-        click.Option(["--workers", "workers"], type=int, default=None, help="start a local Dask cluster of N workers"),
-        click.Option(["--cluster", "cluster"], default=None, help="address of a running Dask scheduler"),
-        click.Option(["--pool", "pool"], type=int, default=None, help="a local pool of N processes (no Dask)"),
-        click.Option(["--theory-only", "theory_only"], is_flag=True, help="only the batched theory sweep"),
-        click.Option(["--retry-failed", "retry_failed"], is_flag=True, help="recompute the points that failed before"),
-        click.Option(["--json", "as_json"], is_flag=True, help="print the report as JSON"),
-    ]
-
-    def callback(**values):
-        _sweep(cls, shared, values)
-
-    return click.Command(cls.model, params=params, callback=callback,
-                         help=f"Sweep {cls.model}: the theory at every grid point, then the simulation point by point.")
+    size_default = _show(inspect.signature(cls.example().simulate).parameters[cls.size].default)
+    spec = [("grid", ["--grid"], ..., list[str],
+             f"NAME=START:STOP:N[:log] or NAME=V1,V2,... over {', '.join(cls.sweepable)} (repeatable)", False),
+            ("set_", ["--set"], [], list[str], "a fixed parameter NAME=VALUE (repeatable)", False),
+            ("zipped", ["--zip"], False, bool, "take the grid axes together instead of crossing them", False),
+            ("size", _flag(cls.size), size_default, str,
+             f"the simulation's {cls.size}: one value or a list, e.g. 500,1000,2000", True),
+            ("seeds", ["--seeds"], 4, int, "seeds per point", True),
+            ("seed", ["--seed"], 0, int, "first integer seed", True)]
+    spec += [(name, _flag(name), _show(default), str, f"run option {name} (theory and simulation)", True)
+             for name, default in shared.items()]
+    spec += [("store", ["--store"], ..., Path, "store directory (created, or resumed if it holds this sweep)", False),
+             ("workers", ["--workers"], None, Optional[int], "start a local Dask cluster of N workers", False),
+             ("cluster", ["--cluster"], None, Optional[str], "address of a running Dask scheduler", False),
+             ("pool", ["--pool"], None, Optional[int], "a local pool of N processes (no Dask)", False),
+             ("theory_only", ["--theory-only"], False, bool, "only the batched theory sweep", False),
+             ("retry_failed", ["--retry-failed"], False, bool, "recompute the points that failed before", False),
+             ("as_json", ["--json"], False, bool, "print the report as JSON", False)]
+    return command(cls.model, f"Sweep {cls.model}: the theory at every grid point, then the simulation point by "
+                   "point, into a resumable store.", spec, lambda **values: _sweep(cls, shared, values))
 
 
 def _sweep(cls, shared: dict, v: dict) -> None:
