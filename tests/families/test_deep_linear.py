@@ -1,11 +1,13 @@
-"""hild.deep_linear: exact theory vs GD, exact limits, conserved quantities, bad input, claims at quick size."""
+"""hild.deep_linear: the scenarios deep_linear and deep_linear.deep: exact theory vs GD, exact limits, conserved
+quantities, per-mode imbalances, the size parameter, bad input, claims at quick size."""
 import numpy as np
 import pytest
 
 import hild
-import hild.claims.deep_linear  # noqa: F401  (registers the deep_linear claims)
+import hild.families.deep_linear.claims  # noqa: F401  (registers the deep_linear claims)
 from hild.families.deep_linear import (DeepLinear, kernel, minimal_model, mode_trajectory, saxe_sigmoid, saxe_time,
-                              simulate_batch)
+                                       simulate_batch)
+from hild.families.deep_linear.deep import DeepBalanced
 
 S = [2.0, 1.0, 0.5]
 
@@ -77,8 +79,10 @@ def test_random_init_has_no_exact_theory_and_simulates_sgd():
 
 
 def test_divergence_is_flagged():
-    sim = DeepLinear(singular_values=[3.0], width=1, lr=2.0, init="aligned", init_scale=1.0).simulate(t_max=200, n_points=3)
-    assert bool(sim.diverged.all()) and np.isnan(sim.loss.values[0, -1])
+    net = DeepLinear(singular_values=[3.0], width=1, lr=2.0, init="aligned", init_scale=1.0)
+    sim = net.simulate(t_max=200, n_points=3)
+    assert bool(sim.diverged.all()) and np.isnan(sim.loss.values[0, -1]) and float(sim.t_diverged[0]) > 0
+    assert net.divergence.bound == 1e12 and not bool(net.theory(t_max=1, n_points=3).diverged)
 
 
 @pytest.mark.parametrize("kwargs, match", [
@@ -99,8 +103,14 @@ def test_divergence_is_flagged():
     (dict(singular_values=[1.0], width=2, init="explicit", weights=(np.ones((2, 1)), np.ones((1, 3)))), "W2"),
     (dict(singular_values=[1.0], width=1, init="explicit"), "weights"),
     (dict(singular_values=[1.0], width=1, n_samples=0), "n_samples"),
-    (dict(singular_values=[1.0], width=1, batch_size=4), "batch_size"),
-    (dict(singular_values=[1.0], width=1, noise=0.1), "noise"),
+    (dict(singular_values=[1.0], width=1, batch_size=0), "batch_size"),
+    (dict(singular_values="three", width=1), "singular_values"),
+    (dict(singular_values=[1.0], width="4"), "width"),
+    (dict(singular_values=[1.0], width=1, lr="fast"), "lr"),
+    (dict(singular_values=[1.0], width=1, lam="big"), "lam"),
+    (dict(singular_values=[1.0, 1.0], width=2, lam=(1.0, 2.0, 3.0)), "one per hidden unit"),
+    (dict(singular_values=[1.0, 1.0], d_out=2, width=3, lam=(0.0, 0.0, 1.0)), "lam\\[2\\] must be <= 0"),
+    (dict(singular_values=[1.0], width=1, whiten="no"), "whiten"),
 ])
 def test_bad_input_is_refused(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -108,12 +118,21 @@ def test_bad_input_is_refused(kwargs, match):
 
 
 def test_bad_run_arguments_are_refused():
-    net = DeepLinear(singular_values=[1.0], width=1)
-    for kwargs in (dict(t_max=0.0), dict(n_points=1), dict(seeds=0), dict(dtype="float16")):
-        with pytest.raises(ValueError):
+    net = DeepLinear(singular_values=[1.0, 2.0], width=1)
+    for kwargs, match in ((dict(t_max=0.0), "t_max"), (dict(n_points=1), "n_points"), (dict(seeds=0), "seeds"),
+                          (dict(dtype="float16"), "dtype"), (dict(n_samples=1), "n_samples must be an integer >= 2"),
+                          (dict(n_samples="many"), "n_samples")):
+        with pytest.raises(ValueError, match=match):
+            net.check_simulation(**kwargs)
+        with pytest.raises(ValueError, match=match):
             net.simulate(**kwargs)
     with pytest.raises(ValueError, match="t_max"):
         net.theory(t_max=-1.0)
+    with pytest.raises(ValueError, match="batch_size needs n_samples"):
+        DeepLinear(singular_values=[1.0], width=1, batch_size=4).simulate()
+    with pytest.raises(ValueError, match="noise must be 0"):
+        DeepLinear(singular_values=[1.0], width=1, noise=0.1).check_simulation()
+    DeepLinear(singular_values=[1.0], width=1, noise=0.1).check_simulation(n_samples=8)  # a data set: allowed
 
 
 def test_figure_draws_theory_and_simulation():
@@ -138,16 +157,80 @@ def test_claim_holds_at_paper_size(name):
     assert result.holds, result.summary()
 
 
+def test_per_mode_imbalances_are_exact_against_gd():
+    """An aligned start with one lambda per mode: the closed form per mode against GD, in every variable; at
+    equal lambdas the per-mode closed form is the lambda-balanced Riccati solution (an exact limit)."""
+    from hild.families.deep_linear.aligned import aligned_flow, aligned_strengths
+
+    lam = (0.0, 0.5, 2.0, -1.0)
+    net = DeepLinear(singular_values=[3.0, 2.0, 1.0, 0.5], width=4, lr=1e-3, lr_scales=(1.0, 2.0), init="aligned",
+                     init_scale=1e-2, lam=lam)
+    sim = net.simulate(seeds=2, t_max=4, n_points=41)
+    th = net.matching_theory(sim, t_max=4, n_points=41)
+    assert th.attrs["method"].startswith("closed form per aligned mode")
+    np.testing.assert_allclose(np.sort(th.attrs["lam"]), np.sort(lam), atol=1e-12)
+    c = hild.compare(th, sim)
+    for var in ("function", "W1TW1", "W2W2T", "ntk", "modes", "loss", "imbalance"):
+        assert c.summary[var]["max_abs"] < 5e-3 * float(np.abs(th[var]).max()), (var, c.summary[var])
+    balanced = DeepLinear(singular_values=[3.0, 2.0, 1.0, 0.5], width=4, lr_scales=(1.0, 2.0), init="aligned",
+                          init_scale=1e-2, lam=0.5)
+    riccati = balanced.theory(t_max=4, n_points=41)
+    assert riccati.attrs["method"].startswith("closed-form Riccati")
+    # the per-mode solution is not the scalar one: the modes with lam = 0 and -1 learn at other speeds
+    assert float(np.abs(riccati.modes - th.modes.isel(seed=0)).max()) > 0.1
+    U, s, V = balanced.svd()
+    function, R1, R2 = aligned_flow(*aligned_strengths(*balanced.initial_weights(3), U, V), s, riccati.t.values,
+                                    balanced.lr_scales, U, V)
+    for name, value in (("function", function), ("W1TW1", R1), ("W2W2T", R2)):
+        np.testing.assert_allclose(value, riccati[name].values, atol=1e-10, rtol=0)
+    rng = np.random.default_rng(0)
+    assert aligned_strengths(rng.standard_normal((4, 4)), rng.standard_normal((4, 4)), U, V) is None
+
+
+def test_per_mode_lambda_needs_an_aligned_start_for_the_theory():
+    net = DeepLinear(singular_values=[2.0, 1.0], width=2, init="lambda", init_scale=0.1, lam=(0.5, 1.0))
+    with pytest.raises(ValueError, match="not aligned"):
+        net.theory(t_max=1)
+    assert not bool(net.simulate(t_max=0.1, n_points=3).diverged.any())
+
+
+def test_the_size_parameter_n_samples_controls_the_gap():
+    """GD on n unwhitened samples approaches the population flow as n grows; the field is the default."""
+    ex = DeepLinear.example()
+    th = ex.theory(t_max=4, n_points=41)
+    gaps = hild.finite_size(th, ex, sizes=[16, 256], variable="function", seeds=2, t_max=4, n_points=41)
+    assert gaps.gap.values[1] < gaps.gap.values[0] / 2, gaps.gap.values
+    population = hild.compare(th, ex.simulate(seeds=2, t_max=4, n_points=41)).summary["function"]["max_abs"]
+    assert population < gaps.gap.values[1] / 4  # n -> infinity leaves the O(lr) gap of GD alone
+    sim = ex.simulate(n_samples=16, seeds=2, t_max=4, n_points=41)
+    assert sim.attrs["size"] == "n_samples" and sim.attrs["n_samples"] == 16 and sim.attrs["seeds"] == [0, 1]
+    assert set(("model", "kind", "params", "hild_version", "dtype", "convention", "axis")) <= set(sim.attrs)
+    field = DeepLinear(**{**{k: getattr(ex, k) for k in ("singular_values", "width", "lr", "init", "init_scale",
+                                                         "whiten")}, "n_samples": 16})
+    np.testing.assert_array_equal(field.simulate(seeds=2, t_max=4, n_points=41).function.values, sim.function.values)
+
+
 def test_deeper_balanced_networks_follow_their_mode_ode():
     from hild.families.deep_linear.deep import mode_trajectory_deep, simulate_deep
 
     t = np.linspace(0, 6, 61)
     np.testing.assert_allclose(mode_trajectory_deep(t, [3.0, 1.0], 1e-3, 2), saxe_sigmoid(t[:, None], [3.0, 1.0], 1e-3),
                                rtol=1e-7, atol=1e-12)
-    sim = simulate_deep([2.0, 1.0], 3, lr=1e-3, u0=0.05, t_max=6, n_points=61, seeds=2)
-    exact = mode_trajectory_deep(sim.t.values, [2.0, 1.0], 0.05, 3)
-    assert np.max(np.abs(sim.modes.values - exact)) < 0.01
+    net = DeepBalanced(singular_values=[3.0, 2.0, 1.0, 0.5], depth=3, u0=0.05)  # the shapes of saxe_modes
+    sim, th = net.simulate(steps_per_time=1000, seeds=2, t_max=12, n_points=241), net.theory(t_max=12, n_points=241)
+    fine = hild.compare(th, sim).summary["modes"]["max_abs"]
+    assert fine < 0.01
+    np.testing.assert_allclose(simulate_deep([3.0, 2.0, 1.0, 0.5], 3, lr=1e-3, u0=0.05, t_max=12, n_points=241,
+                                             seeds=2).modes, sim.modes, rtol=0, atol=1e-14)  # the same GD
+    coarse = net.simulate(steps_per_time=100, seeds=1, t_max=12, n_points=241)
+    assert hild.compare(th, coarse).summary["modes"]["max_abs"] > 5 * fine  # the gap is O(1 / steps_per_time)
     with pytest.raises(ValueError, match="depth must be an integer >= 2"):
         simulate_deep([1.0], 1)
     with pytest.raises(ValueError, match="singular_values must be"):
         simulate_deep([-1.0], 3)
+    for kwargs, match in ((dict(depth=1), "depth"), (dict(u0=0.0), "u0"), (dict(singular_values="x"), "singular_values"),
+                          (dict(depth="3"), "depth")):
+        with pytest.raises(ValueError, match=match):
+            DeepBalanced(**kwargs)
+    with pytest.raises(ValueError, match="steps_per_time must be an integer >= 7"):
+        net.check_simulation(steps_per_time=3)

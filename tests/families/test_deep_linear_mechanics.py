@@ -1,12 +1,14 @@
-"""hild.deep_linear.mechanics (Neural Mechanics) and hild.deep_linear.autoencoder (regularised LAE): exact
-discrete laws, gradient-flow limit, closed forms, bad input, claims at quick size."""
+"""hild.deep_linear.mechanics (Neural Mechanics, model deep_linear.mechanics) and hild.deep_linear.autoencoder
+(regularised LAE, model deep_linear.autoencoder): exact discrete laws, gradient-flow limit, closed forms, the
+scenarios' theory against simulation and their size parameters, bad input, claims at quick size."""
 import numpy as np
 import pytest
 
 import hild
-import hild.claims.deep_linear_mechanics  # noqa: F401  (registers the claims)
+import hild.families.deep_linear.claims_mechanics  # noqa: F401  (registers the claims)
 from hild.families.deep_linear import autoencoder as ae
-from hild.families.deep_linear.mechanics import discrete_law, drift_exponent, flow_law, train
+from hild.families.deep_linear.autoencoder import LinearAutoencoder
+from hild.families.deep_linear.mechanics import NeuralMechanics, discrete_law, drift_exponent, flow_law, train
 
 SMALL = dict(steps=300, seeds=1, d=6, widths=(5, 4), classes=3, n_samples=64, batch_size=8)
 
@@ -156,3 +158,38 @@ def test_claims_quick(name):
 def test_claims_paper(name):
     result = hild.reproduce(name, size="paper")
     assert result.holds, result.summary()
+
+
+def test_mechanics_scenario_approaches_the_gradient_flow_laws_as_lr_falls():
+    """Full-batch GD against the gradient-flow laws from each seed's start: the gap shrinks like lr =
+    1 / steps_per_time; at weight decay 0 the translation sums are conserved exactly (the law is exact at every lr)."""
+    net = NeuralMechanics(weight_decay=0.0, d=6, widths=(5, 4), classes=3, n_samples=32, batch_size=32)
+    gaps = []
+    for q in (10, 40):
+        sim = net.simulate(steps_per_time=q, seeds=2, t_max=2, n_points=5)
+        c = hild.compare(net.matching_theory(sim, t_max=2, n_points=5), sim)
+        gaps.append(c.summary["scale_norm2"]["max_abs"])
+        assert c.summary["translation_bias"]["max_abs"] < 1e-12 * max(1.0, float(np.abs(sim.translation_bias).max()))
+        assert sim.attrs["steps_per_time"] == q and sim.attrs["size"] == "steps_per_time"
+    assert 3 < gaps[0] / gaps[1] < 5, gaps  # ∝ lr: a factor 4
+    with pytest.raises(ValueError, match="steps_per_time must be an integer >= 5"):
+        net.check_simulation(steps_per_time=2)
+    for kwargs, match in ((dict(weight_decay=-1.0), "weight_decay"), (dict(widths=(4,)), "widths"),
+                          (dict(batch_size=100), "batch_size"), (dict(d="six"), "d")):
+        with pytest.raises(ValueError, match=match):
+            NeuralMechanics(**kwargs)
+
+
+def test_autoencoder_scenario_reaches_the_closed_form_and_the_gap_shrinks_with_n_samples():
+    net = LinearAutoencoder.example()
+    th = net.theory()
+    exact = hild.compare(th, net.simulate(seeds=2))  # the population covariance: GD reaches the closed form
+    assert exact.summary["singular_value"]["max_abs"] < 1e-8 and exact.summary["product_eigenvalue"]["max_abs"] < 1e-8
+    gap = [hild.compare(th, net.simulate(n_samples=n, seeds=4)).summary["singular_value"]["mean_abs"] for n in (20, 2000)]
+    assert gap[1] < gap[0] / 3, gap
+    with pytest.raises(ValueError, match="n_samples must be an integer >= 6"):
+        net.check_simulation(n_samples=3)
+    for kwargs, match in ((dict(k=7), "k must"), (dict(lam=-0.1), "lam"), (dict(spectrum=[1.0, -1.0]), "spectrum"),
+                          (dict(lr="big"), "lr")):
+        with pytest.raises(ValueError, match=match):
+            LinearAutoencoder(**kwargs)

@@ -16,11 +16,19 @@ directions with s_i > lam (zero columns otherwise), O orthogonal; the global min
 and the other critical points are saddles. Per mode with W1 = W2^T and singular value x: s (1 - x^2)^2 + 2 lam x^2,
 minimal at x^2 = 1 - lam / s [derived here]. `simulate` runs full-batch gradient descent on L in a `lax.scan`,
 vmapped over seeds (float64).
+
+The scenario `LinearAutoencoder` (model `deep_linear.autoencoder`) compares, along the axis `mode`
+(i = 1 .. k), the singular values of W2 and the eigenvalues of W2 W1 after GD with the closed-form
+minimum of the population covariance diag(spectrum); its size parameter is `n_samples`, the number of
+Gaussian samples GD trains on (None: the population covariance itself), whose empirical minimum
+approaches the population one as O(n_samples^-1/2).
 """
 from __future__ import annotations
 
 import functools
 import json
+from dataclasses import dataclass
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -28,7 +36,11 @@ import numpy as np
 import xarray as xr
 from scipy.linalg import subspace_angles
 
+from hild.core import Blowup, Scenario, register
 from hild.core import validation as check
+from hild.core.divergence import check as check_divergence
+
+CONVENTION = "W <- W - lr dL/dW, L with the 1/n normalisation; t = lr * step (Kunin et al., arXiv 1901.08168)"
 
 
 def data_with_spectrum(spectrum, n_samples: int, seed: int = 0) -> np.ndarray:
@@ -148,7 +160,7 @@ def _one(W1, W2, cov, lam, lr, per: int, n_rec: int):
 
 @functools.lru_cache(maxsize=8)
 def _runner(per: int, n_rec: int):
-    return jax.jit(jax.vmap(functools.partial(_one, per=per, n_rec=n_rec), in_axes=(0, 0, None, None, None)))
+    return jax.jit(jax.vmap(functools.partial(_one, per=per, n_rec=n_rec), in_axes=(0, 0, 0, None, None)))
 
 
 def simulate(cov, lam: float, k: int, lr: float = 0.01, steps: int = 5000, seeds: int = 1, seed: int = 0,
@@ -163,27 +175,31 @@ def simulate(cov, lam: float, k: int, lr: float = 0.01, steps: int = 5000, seeds
     seed = check.integer("seed", seed, 0)
     init_scale = check.real("init_scale", init_scale, minimum=0.0, strict_minimum=True)
     n_points = check.integer("n_points", n_points, 2)
-    d = cov.shape[0]
+    seed_list = list(range(seed, seed + seeds))
+    ds = _gd(np.stack([cov] * seeds), lam, k, lr, steps, seed_list, init_scale, n_points)
+    from hild import __version__
+    return ds.assign_attrs(model="deep_linear.autoencoder", kind="simulation", hild_version=__version__,
+                           params=json.dumps({"lam": lam, "k": k, "lr": lr, "steps": int(ds.attrs["steps"]),
+                                              "d": cov.shape[0], "init_scale": init_scale}),
+                           convention=CONVENTION, seeds=seed_list, dtype="float64", paper="arXiv 1901.08168")
+
+
+def _gd(covs, lam, k, lr, steps, seed_list, init_scale, n_points) -> xr.Dataset:
+    """GD from each seed's Gaussian start on its own covariance covs[j]: loss and transpose gap over t, final W1, W2."""
+    d = covs.shape[-1]
     per = max(1, steps // (n_points - 1))
     n_rec = max(1, steps // per)
-    seed_list = list(range(seed, seed + seeds))
     inits = [np.random.default_rng([s, 1901]).standard_normal((2, k, d)) * init_scale / np.sqrt(d) for s in seed_list]
     with jax.enable_x64(True):
         W1, W2, Ls, gaps = _runner(per, n_rec)(jnp.asarray(np.stack([w[0] for w in inits])),
                                              jnp.asarray(np.stack([w[1].T for w in inits])),
-                                             jnp.asarray(cov), lam, lr)
+                                             jnp.asarray(covs), lam, lr)
         W1, W2, Ls, gaps = (np.asarray(a, np.float64) for a in (W1, W2, Ls, gaps))
-    from hild import __version__
     ts = lr * per * np.arange(1, n_rec + 1)
-    ds = xr.Dataset({"loss": (("seed", "t"), Ls), "transpose_gap": (("seed", "t"), gaps),
-                     "W1": (("seed", "k", "i"), W1), "W2": (("seed", "i", "k"), W2),
-                     "diverged": (("seed",), ~np.isfinite(Ls).all(axis=1))},
-                    coords={"seed": seed_list, "t": ts})
-    return ds.assign_attrs(model="deep_linear.autoencoder", kind="simulation", hild_version=__version__,
-                           params=json.dumps({"lam": lam, "k": k, "lr": lr, "steps": per * n_rec, "d": d,
-                                              "init_scale": init_scale}),
-                           lr_convention="W <- W - lr dL/dW, L with the 1/n normalisation; t = lr * step",
-                           seeds=seed_list, dtype="float64", paper="arXiv 1901.08168")
+    return xr.Dataset({"loss": (("seed", "t"), Ls), "transpose_gap": (("seed", "t"), gaps),
+                       "W1": (("seed", "k", "i"), W1), "W2": (("seed", "i", "k"), W2),
+                       "diverged": (("seed",), ~np.isfinite(Ls).all(axis=1))},
+                      coords={"seed": seed_list, "t": ts}, attrs={"steps": per * n_rec})
 
 
 def hessian_min_eigenvalue(W1, W2, cov, lam: float) -> float:
@@ -201,3 +217,135 @@ def hessian_min_eigenvalue(W1, W2, cov, lam: float) -> float:
 
         H = np.asarray(jax.hessian(f)(jnp.concatenate([jnp.ravel(W1), jnp.ravel(W2)])))
     return float(np.linalg.eigvalsh((H + H.T) / 2).min())
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class LinearAutoencoder(Scenario):
+    """An L2-regularised linear autoencoder x -> W2 W1 x (d -> k -> d) trained by full-batch GD.
+
+    spectrum: the eigenvalues of the population covariance S = diag(spectrum) (d values >= 0);
+    k: the bottleneck width (1 .. d); lam: the weight decay (>= 0); lr: GD's learning rate;
+    init_scale: the starts W1, W2 ~ init_scale N(0, 1/d). Theory: the closed-form global minimum
+    (Kunin et al., arXiv 1901.08168) along the axis `mode`; simulation: GD after `steps` steps.
+    """
+
+    spectrum: Any = (4.0, 3.0, 2.0, 1.0, 0.5, 0.25)
+    k: int = 2
+    lam: float = 0.2
+    lr: float = 0.02
+    init_scale: float = 0.1
+
+    model = "deep_linear.autoencoder"
+    axis = "mode"
+    size = "n_samples"
+    units = ()
+    sweepable = ("k", "lam", "lr", "init_scale")
+    convention = CONVENTION
+    divergence = Blowup(("singular_value", "product_eigenvalue"), 1e6)
+    description = "Regularised linear autoencoders: closed-form minimum (shrunk PCA) vs GD"
+    papers = ("1901.08168",)
+
+    def __post_init__(self):
+        try:
+            s = np.atleast_1d(np.asarray(self.spectrum, float))
+        except (TypeError, ValueError):
+            raise ValueError(f"spectrum must be finite numbers >= 0; got {self.spectrum!r}") from None
+        if s.ndim != 1 or s.size < 1 or not np.all(np.isfinite(s)) or np.any(s < 0):
+            raise ValueError(f"spectrum must be finite numbers >= 0; got {self.spectrum!r}")
+        object.__setattr__(self, "spectrum", tuple(s.tolist()))
+        k = check.integer("k", self.k, 1)
+        if k > s.size:
+            raise ValueError(f"k must be an integer in [1, d = {s.size}]; got {k}")
+        object.__setattr__(self, "k", k)
+        object.__setattr__(self, "lam", check.real("lam", self.lam, minimum=0.0))
+        object.__setattr__(self, "lr", check.real("lr", self.lr, minimum=0.0, strict_minimum=True))
+        object.__setattr__(self, "init_scale", check.real("init_scale", self.init_scale, minimum=0.0,
+                                                          strict_minimum=True))
+
+    @classmethod
+    def example(cls) -> "LinearAutoencoder":
+        """d = 6, k = 2, lam = 0.2, lr = 0.02."""
+        return cls(spectrum=(4.0, 3.0, 2.0, 1.0, 0.5, 0.25), k=2, lam=0.2, lr=0.02, init_scale=0.1)
+
+    @property
+    def cov(self) -> np.ndarray:
+        """The population covariance diag(spectrum)."""
+        return np.diag(self.spectrum)
+
+    def _dataset(self, sv, eig, loss, gap, run_dims) -> xr.Dataset:
+        dims = run_dims + ("mode",)
+        return xr.Dataset({"singular_value": (dims, sv), "product_eigenvalue": (dims, eig),
+                           "loss": (run_dims, loss), "transpose_gap": (run_dims, gap)},
+                          coords={"mode": np.arange(1, self.k + 1)})
+
+    def theory(self) -> xr.Dataset:
+        """The global minimum of the population loss: singular values sqrt((1 - lam/s_i)_+) of W2, eigenvalues
+        (1 - lam/s_i)_+ of W2 W1 (i = 1 .. k, s sorted descending), L* and ||W1 - W2^T|| / ||W2|| = 0.
+
+        **Returns:** a Dataset over `mode`, with `diverged`, `mode_diverged` (never set)."""
+        gm = global_minimum(self.cov, self.lam, self.k)
+        sv = gm["singular_values"]
+        ds = self._dataset(sv, sv ** 2, gm["loss"], 0.0, ())
+        return check_divergence(ds, "mode", self.divergence).assign_attrs(
+            self.provenance("theory", dtype="float64", method="closed form (Kunin et al. 2019)"))
+
+    def check_simulation(self, **arguments) -> None:
+        super().check_simulation(**arguments)
+        self._run_arguments(**arguments)
+
+    def _run_arguments(self, n_samples=None, seeds=1, seed=0, steps=2000):
+        d = len(self.spectrum)
+        n = None if n_samples is None else check.integer("n_samples", n_samples, d)
+        return n, check.integer("seeds", seeds, 1), check.integer("seed", seed, 0), check.integer("steps", steps, 1)
+
+    def covariances(self, n_samples: int | None, seed_list) -> np.ndarray:
+        """Each seed's covariance X X^T / n of n_samples Gaussian samples x ~ N(0, S) (PCG64 seeded by
+        [seed, 1901, 1]), or S itself for n_samples None; (seeds, d, d)."""
+        S = self.cov
+        if n_samples is None:
+            return np.stack([S] * len(seed_list))
+        root = np.sqrt(np.asarray(self.spectrum))[:, None]
+        out = []
+        for s in seed_list:
+            X = root * np.random.default_rng([s, 1901, 1]).standard_normal((len(self.spectrum), n_samples))
+            out.append(X @ X.T / n_samples)
+        return np.stack(out)
+
+    def simulate(self, *, n_samples: int | None = None, seeds: int = 1, seed: int = 0,
+                 steps: int = 2000) -> xr.Dataset:
+        """Full-batch GD for `steps` steps on the loss of n_samples Gaussian samples (None: the population
+        covariance), from seeded Gaussian starts (as `simulate` of this module), float64.
+
+        **Arguments:** `n_samples` (the size parameter, >= d), `seeds`, `seed`, `steps`.
+
+        **Returns:** per seed, the singular values of W2 and the top-k eigenvalues of the symmetric part
+        of W2 W1 (seed, mode), and the final loss on the population covariance and ||W1 - W2^T|| / ||W2||
+        (seed), with `diverged`, `mode_diverged`."""
+        n, seeds, seed, steps = self._run_arguments(n_samples, seeds, seed, steps)
+        seed_list = list(range(seed, seed + seeds))
+        run = _gd(self.covariances(n, seed_list), self.lam, self.k, self.lr, steps, seed_list, self.init_scale, 2)
+        W1, W2 = run.W1.values, run.W2.values
+        with np.errstate(invalid="ignore"):
+            finite = np.isfinite(W1).all(axis=(1, 2)) & np.isfinite(W2).all(axis=(1, 2))
+            sv = np.full((seeds, self.k), np.nan)
+            eig = np.full((seeds, self.k), np.nan)
+            for j in np.flatnonzero(finite):
+                sv[j] = np.linalg.svd(W2[j], compute_uv=False)
+                P = W2[j] @ W1[j]
+                eig[j] = np.linalg.eigvalsh((P + P.T) / 2)[::-1][:self.k]
+            loss_pop = np.array([loss(W1[j], W2[j], self.cov, self.lam) for j in range(seeds)])
+            gap = np.linalg.norm(W1 - np.swapaxes(W2, 1, 2), axis=(1, 2)) / np.linalg.norm(W2, axis=(1, 2))
+        ds = self._dataset(sv, eig, loss_pop, gap, ("seed",)).assign_coords(seed=seed_list)
+        ds["W1"], ds["W2"] = run.W1, run.W2
+        size = {} if n is None else {"size": n}
+        attrs = self.provenance("simulation", dtype="float64", seeds=seed_list, steps=int(run.attrs["steps"]), **size)
+        if n is None:
+            attrs.update(size=self.size, n_samples="population")
+        return check_divergence(ds, "mode", self.divergence).assign_attrs(attrs)
+
+    def figure(self, theory, simulation, title: str = ""):
+        """Singular values of W2 and eigenvalues of W2 W1 per mode: closed form lines, GD seed means as dots."""
+        from hild.families.deep_linear.figure import lines_figure
+        return lines_figure(theory, simulation, ("singular_value", "product_eigenvalue"), "mode",
+                            title=title or f"linear autoencoder d = {len(self.spectrum)}, k = {self.k}, λ = {self.lam:g}")

@@ -1,17 +1,19 @@
 """Claims of two-layer linear networks (Saxe et al. 2014; Domine et al. 2024; Kunin et al. 2024).
 
 Every claim runs the exact theory (hild.deep_linear: closed forms and the Riccati flow map) and GD
-on the real network through the public API; its checks compare the measured numbers with the papers.
+on the real network through the public API (the scenarios deep_linear and deep_linear.deep), compares
+them with hild.compare, and checks the measured numbers against the papers.
 """
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
 
+from hild.analysis.compare import compare
 from hild.claims import Check, Outcome, at_least, at_most, claim, within
 from hild.families.deep_linear import (DeepLinear, learning_time, minimal_model, mode_trajectory, path_deviation,
-                              predicted_drift, saxe_sigmoid, simulate_batch)
-from hild.families.deep_linear.deep import mode_trajectory_deep, simulate_deep
+                                       predicted_drift, saxe_sigmoid, simulate_batch)
+from hild.families.deep_linear.deep import DeepBalanced
 from hild.plot import STYLE
 
 SAXE, DOMINE, KUNIN = ("1312.6120",), ("2409.14623",), ("2406.06158", "2012.04728")
@@ -44,19 +46,23 @@ def saxe_modes(size: str, progress: bool) -> Outcome:
     random = DeepLinear(singular_values=s, width=d, lr=1e-3, init="random", init_scale=1e-3)
     sim, sim_rand = simulate_batch([aligned, random], seeds=seeds, t_max=22, n_points=881)
     t = sim.t.values
+    th = aligned.theory(t_max=22, n_points=881)
     exact = mode_trajectory(t[:, None], s[None, :], 1e-3, 0.0)  # = saxe_sigmoid for s > 0, u0/(1 + 2 u0 t) at s = 0
     sigmoid_gap = float(np.abs(exact[:, :4] - saxe_sigmoid(t[:, None], s[None, :4], 1e-3)).max())
     gd = sim.modes.mean("seed").values
-    rel = np.max(np.abs(gd - exact)[:, :4] / s[:4], axis=0)
-    zero_modes = float(np.max(np.abs(gd - exact)[:, 4:]))
+    mode_err = compare(th, sim, ["modes"]).errors["modes"].values  # |seed mean - theory| (t, mode)
+    rel = np.max(mode_err[:, :4] / s[:4], axis=0)
+    zero_modes = float(np.max(mode_err[:, 4:]))
     t_half_steps = _crossing(t, gd[:, 0], 1.5) / 1e-3
     halves = np.array([[_crossing(t, sim_rand.modes.values[j, :, k], s[k] / 2) for k in range(4)]
                        for j in range(seeds)]).mean(0)
     scaled = s[:4] * halves
-    th = aligned.theory(t_max=22, n_points=881)
-    deep = {D: simulate_deep(s[:4], D, lr=1e-3, u0=0.05, t_max=12, n_points=241, seeds=2) for D in (3, 4)}
-    deep_exact = {D: mode_trajectory_deep(sim_D.t.values, s[:4], 0.05, D) for D, sim_D in deep.items()}
-    deep_err = {D: float(np.max(np.abs(deep[D].modes.mean("seed").values - deep_exact[D]) / s[:4])) for D in deep}
+    nets = {D: DeepBalanced(singular_values=s[:4], depth=D, u0=0.05) for D in (3, 4)}
+    deep = {D: net.simulate(steps_per_time=1000, seeds=2, t_max=12, n_points=241) for D, net in nets.items()}
+    deep_theory = {D: net.theory(t_max=12, n_points=241) for D, net in nets.items()}
+    deep_exact = {D: th_D.modes.values for D, th_D in deep_theory.items()}
+    deep_err = {D: float(np.max(compare(deep_theory[D], deep[D], ["modes"]).errors["modes"].values / s[:4]))
+                for D in nets}
     checks = [
         at_most("max_t |u_GD - u_sigmoid| / s, worst of s = 3, 2, 1, 0.5", float(rel.max()), 0.01),
         at_most("max_t |u_GD - u_exact| of the s = 0 modes", zero_modes, 0.01 * 0.5),
@@ -117,10 +123,12 @@ def lambda_balanced(size: str, progress: bool) -> Outcome:
     msims = simulate_batch(nets, seeds=seeds, t_max=5, n_points=101)
     errors, movement, theories = {}, [], []
     for lam, net, ms in zip(LAMS, nets, msims):
-        th = net.theory(t_max=5, n_points=101, init=ms)
+        th = net.matching_theory(ms, t_max=5, n_points=101)
         theories.append(th)
-        for var in ("function", "W1TW1", "W2W2T", "ntk"):
-            errors[(lam, var)] = float(np.abs(ms[var] - th[var]).max() / np.abs(th[var]).max())
+        for var in ("function", "W1TW1", "W2W2T", "ntk"):  # every seed against its own exact solution
+            worst = max(compare(th.sel(seed=[k]), ms.sel(seed=[k]), [var]).summary[var]["max_abs"]
+                        for k in ms.seed.values)
+            errors[(lam, var)] = float(worst / np.abs(th[var]).max())
         movement.append(float(th.ntk_movement.isel(t=-1).mean()))
     worst = max(errors, key=errors.get)
     movement = np.array(movement)
@@ -178,8 +186,8 @@ def get_rich_quick(size: str, progress: bool) -> Outcome:
         conserved = float(np.abs(th.imbalance - th.imbalance.isel(t=0)).max())
     paths = [minimal_model(beta, delta=delta, init_scale=0.3, lr=1e-3) for delta in DELTAS]
     psims = simulate_batch(paths, seeds=1, t_max=10, n_points=201)
-    pths = [sc.theory(t_max=10, n_points=201, init=sm).isel(seed=0) for sc, sm in zip(paths, psims)]
-    path_err = max(float(np.abs(sm.function.isel(seed=0) - th.function).max()) for sm, th in zip(psims, pths))
+    pths = [sc.matching_theory(sm, t_max=10, n_points=201).isel(seed=0) for sc, sm in zip(paths, psims)]
+    path_err = max(compare(th, sm, ["function"]).summary["function"]["max_abs"] for sm, th in zip(psims, pths))
     dev = {delta: path_deviation(th.function.values[:, 0], beta) for delta, th in zip(DELTAS, pths)}
     small = [minimal_model(beta, delta=delta, init_scale=1e-2) for delta in DELTAS]
     movement = np.array([float(sc.theory(t_max=10, n_points=201).ntk_movement[-1]) for sc in small])

@@ -34,3 +34,48 @@ def figure(theory: xr.Dataset | None, simulation: xr.Dataset | None = None, titl
         if title:
             fig.suptitle(title, fontsize=9)
     return fig
+
+
+def modes_figure(theory: xr.Dataset | None, simulation: xr.Dataset | None = None, title: str = ""):
+    """Mode strengths u_a(t) and the loss: theory lines, simulation seed means as dots."""
+    with plt.rc_context(STYLE):
+        fig, (a, b) = plt.subplots(1, 2, figsize=(7.5, 3.0), constrained_layout=True)
+        for ds, kind in ((theory, "theory"), (simulation, "simulation")):
+            if ds is None:
+                continue
+            thin = slice(None, None, max(1, ds.sizes["t"] // 40)) if kind == "simulation" else slice(None)
+            style = dict(ls="-", lw=1.2) if kind == "theory" else dict(ls="none", marker="o", ms=2.5)
+            modes = _mean(ds.modes)
+            for m in range(modes.sizes["mode"]):
+                a.plot(ds.t[thin], modes.isel(mode=m)[thin], color=f"C{m % 10}",
+                       label=f"mode {m + 1}" if kind == "theory" or theory is None else None, **style)
+            b.plot(ds.t[thin], _mean(ds.loss)[thin], color="k", label=kind, **style)
+        a.set(xlabel="t = lr · steps", ylabel=r"mode strength $u_\alpha$")
+        a.legend(fontsize=7)
+        b.set(xlabel="t = lr · steps", ylabel="loss", yscale="log")
+        b.legend(fontsize=7)
+        if title:
+            fig.suptitle(title, fontsize=9)
+    return fig
+
+
+def lines_figure(theory: xr.Dataset | None, simulation: xr.Dataset | None, variables, axis: str, title: str = "",
+                 ylabel: str = ""):
+    """One panel per variable along `axis` (units summed into lines): theory lines, simulation seed means as dots."""
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(1, len(variables), figsize=(3.3 * len(variables), 3.0), constrained_layout=True,
+                                 squeeze=False)
+        for ax, name in zip(axes[0], variables):
+            for ds, kind in ((theory, "theory"), (simulation, "simulation")):
+                if ds is None or name not in ds:
+                    continue
+                da = _mean(ds[name])
+                da = da.transpose(axis, ...).values.reshape(da.sizes[axis], -1)
+                style = dict(ls="-", lw=1.2) if kind == "theory" else dict(ls="none", marker="o", ms=2.5)
+                for j in range(da.shape[1]):
+                    ax.plot(ds[axis], da[:, j], color=f"C{j % 10}", label=kind if j == 0 else None, **style)
+            ax.set(xlabel=axis, ylabel=ylabel or name, title=name)
+            ax.legend(fontsize=7)
+        if title:
+            fig.suptitle(title, fontsize=9)
+    return fig

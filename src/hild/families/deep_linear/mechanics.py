@@ -35,11 +35,17 @@ Q_AB at lambda = 0; the finite-eta drift is eta int G, proportional to eta.
 
 on a seeded synthetic classification task (x ~ N(0, I_d), labels argmax of a random linear teacher), and
 records at every step the symmetric quantities and the squared gradient norms that drive them.
+
+The scenario `NeuralMechanics` (model `deep_linear.mechanics`) compares SGD at one weight decay with the
+gradient-flow laws Q(t) = e^{-2 lambda t} Q(0), 1.theta_A(t) = e^{-lambda t} 1.theta_A(0) along t; its size
+parameter is `steps_per_time` = 1/lr, since the drift from those laws is eta int G = O(1/steps_per_time).
 """
 from __future__ import annotations
 
 import functools
 import json
+from dataclasses import dataclass
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -47,7 +53,9 @@ import numpy as np
 import xarray as xr
 from scipy.signal import lfilter
 
+from hild.core import Blowup, Scenario, register
 from hild.core import validation as check
+from hild.core.divergence import check as check_divergence
 
 LR_CONVENTION = "theta <- (1 - lr * weight_decay) theta - lr * g, g the minibatch mean gradient; t = lr * step"
 
@@ -91,6 +99,30 @@ def _one(params, X, Y, lr, wd, key, steps: int, batch: int):
 @functools.lru_cache(maxsize=8)
 def _runner(steps: int, batch: int):
     return jax.jit(jax.vmap(functools.partial(_one, steps=steps, batch=batch)))
+
+
+def _recorded(params, X, Y, lr, wd, key, steps, n_rec: int, batch: int):
+    """`steps` SGD steps recording the symmetric quantities at steps (r steps) // n_rec, r = 0 .. n_rec
+    (`steps` traced, so that every learning rate shares one compilation); step j's minibatch from
+    fold_in(key, j)."""
+    def step(j, p):
+        idx = jax.random.choice(jax.random.fold_in(key, j), X.shape[0], (batch,), replace=False)
+        g = jax.grad(_loss)(p, X[idx], Y[idx])
+        return jax.tree.map(lambda a, b: (1 - lr * wd) * a - lr * b, p, g)
+
+    def record(p, r):
+        p = jax.lax.fori_loop(r * steps // n_rec, (r + 1) * steps // n_rec, step, p)
+        return p, _measure(p, jax.tree.map(jnp.zeros_like, p))
+
+    _, recs = jax.lax.scan(record, params, jnp.arange(n_rec))
+    first = _measure(params, jax.tree.map(jnp.zeros_like, params))
+    return {k: jnp.concatenate([first[k][None], recs[k]]) for k in LAWS}
+
+
+@functools.lru_cache(maxsize=8)
+def _recorder(n_rec: int, batch: int):
+    return jax.jit(jax.vmap(functools.partial(_recorded, n_rec=n_rec, batch=batch),
+                            in_axes=(0, 0, 0, None, None, 0, None)))
 
 
 def _task(seed: int, d: int, h1: int, h2: int, classes: int, n: int):
@@ -159,7 +191,7 @@ def train(lrs=(0.1,), weight_decays=(0.0,), steps: int = 1000, seeds: int = 1, s
     params = {"d": d, "widths": [h1, h2], "classes": classes, "n_samples": n_samples, "batch_size": batch_size,
               "steps": steps}
     return ds.assign_attrs(model="deep_linear.mechanics", kind="simulation", params=json.dumps(params),
-                           hild_version=__version__, lr_convention=LR_CONVENTION, seeds=seed_list, dtype="float64",
+                           hild_version=__version__, convention=LR_CONVENTION, seeds=seed_list, dtype="float64",
                            paper="arXiv 2012.04728")
 
 
@@ -215,3 +247,139 @@ def drift_exponent(lrs, drifts) -> float:
     """Least-squares slope of log |drift| against log lr: 1 when the drift from the gradient-flow value is
     proportional to lr (the eta -> 0 limit)."""
     return float(np.polyfit(np.log(np.asarray(lrs, float)), np.log(np.abs(np.asarray(drifts, float))), 1)[0])
+
+
+LAWS = {"scale_norm2": ("unit1",), "rescale_unit": ("unit2",), "rescale_layer": (), "translation_bias": (),
+        "translation_columns": ("unit2",)}
+"""The symmetric quantities compared with their gradient-flow laws, and their unit dimensions."""
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class NeuralMechanics(Scenario):
+    """Minibatch SGD with weight decay on the network with scale, rescale and translation symmetries
+    (see the module docstring), against the gradient-flow laws of its symmetric quantities.
+
+    weight_decay: lambda >= 0; d: input dimension; widths: (h1, h2); classes: >= 2; n_samples: the
+    training set size; batch_size: the minibatch size (2 .. n_samples). Theory: the gradient-flow
+    (lr -> 0) laws from each seed's initial values (Kunin et al., arXiv 2012.04728); simulation:
+    SGD at lr = 1 / steps_per_time.
+    """
+
+    weight_decay: float = 0.05
+    d: int = 8
+    widths: Any = (8, 8)
+    classes: int = 3
+    n_samples: int = 64
+    batch_size: int = 8
+
+    model = "deep_linear.mechanics"
+    axis = "t"
+    size = "steps_per_time"
+    units = ("unit1", "unit2")
+    sweepable = ("weight_decay", "d", "classes", "n_samples", "batch_size")
+    convention = LR_CONVENTION + " (Kunin et al., arXiv 2012.04728)"
+    divergence = Blowup(tuple(LAWS), 1e12)
+    description = "Neural Mechanics: conservation laws of symmetric quantities under SGD with weight decay"
+    papers = ("2012.04728",)
+
+    def __post_init__(self):
+        set_ = lambda k, x: object.__setattr__(self, k, x)  # noqa: E731 (frozen dataclass)
+        set_("weight_decay", check.real("weight_decay", self.weight_decay, minimum=0.0))
+        set_("d", check.integer("d", self.d, 1))
+        if not isinstance(self.widths, (tuple, list)) or len(self.widths) != 2:
+            raise ValueError(f"widths must be two integers >= 1 (h1, h2); got {self.widths!r}")
+        set_("widths", tuple(check.integer("widths", w, 1) for w in self.widths))
+        set_("classes", check.integer("classes", self.classes, 2))
+        set_("n_samples", check.integer("n_samples", self.n_samples, 2))
+        batch = check.integer("batch_size", self.batch_size, 2)
+        if batch > self.n_samples:
+            raise ValueError(f"batch_size must be an integer in [2, n_samples = {self.n_samples}]; got {batch}")
+        set_("batch_size", batch)
+
+    @classmethod
+    def example(cls) -> "NeuralMechanics":
+        """d = 8, widths (8, 8), 3 classes, 64 samples, batches of 8, weight decay 0.05."""
+        return cls(weight_decay=0.05, d=8, widths=(8, 8), classes=3, n_samples=64, batch_size=8)
+
+    def unit_sizes(self) -> dict[str, int]:
+        return {"unit1": self.widths[0], "unit2": self.widths[1]}
+
+    def initial_values(self, seed: int) -> dict:
+        """The symmetric quantities of seed's initial weights (as `train` draws them)."""
+        _, _, params = _task(seed, self.d, *self.widths, self.classes, self.n_samples)
+        with jax.enable_x64(True):
+            p = tuple(jnp.asarray(x) for x in params)
+            values = _measure(p, jax.tree.map(jnp.zeros_like, p))
+            return {k: np.asarray(values[k], np.float64) for k in LAWS}
+
+    def _laws(self, q0: dict, t) -> xr.Dataset:
+        decay = {"norm": np.exp(-2 * self.weight_decay * t), "translation": np.exp(-self.weight_decay * t)}
+        data = {k: (("t",) + LAWS[k], np.multiply.outer(decay["translation" if k.startswith("translation")
+                                                               else "norm"], q0[k])) for k in LAWS}
+        return xr.Dataset(data, coords={"t": t})
+
+    def theory(self, t_max: float = 10.0, n_points: int = 101, seed: int = 0) -> xr.Dataset:
+        """The gradient-flow laws from seed's initial values on t = 0 .. t_max (n_points times): Q(t) =
+        e^{-2 lambda t} Q(0) for ||W1 row||^2 and the rescale differences, 1.theta(t) = e^{-lambda t} 1.theta(0)
+        for the translation sums (conserved at lambda = 0).
+
+        **Returns:** a Dataset over `t` (and the units), with `diverged`, `t_diverged` (never set)."""
+        t_max = check.real("t_max", t_max, minimum=0.0, strict_minimum=True)
+        n_points = check.integer("n_points", n_points, 2)
+        seed = check.integer("seed", seed, 0)
+        ds = self._laws(self.initial_values(seed), np.linspace(0.0, t_max, n_points))
+        return check_divergence(ds, "t", self.divergence).assign_attrs(
+            self.provenance("theory", dtype="float64", method="gradient-flow laws", seed=seed))
+
+    def matching_theory(self, simulation, t_max: float = 10.0, n_points: int = 101) -> xr.Dataset:
+        """The gradient-flow laws from every simulated seed's initial values (a `seed` dimension)."""
+        parts = [self.theory(t_max=t_max, n_points=n_points, seed=int(s)) for s in simulation.seed.values]
+        ds = xr.concat([p.drop_vars(["diverged", "t_diverged"]) for p in parts], "seed", combine_attrs="override")
+        return check_divergence(ds.assign_coords(seed=simulation.seed.values), "t", self.divergence)
+
+    def check_simulation(self, **arguments) -> None:
+        super().check_simulation(**arguments)
+        self._run_arguments(**arguments)
+
+    def _run_arguments(self, steps_per_time=25, seeds=1, seed=0, t_max=10.0, n_points=101):
+        q = check.integer("steps_per_time", steps_per_time, 5)
+        if self.weight_decay >= q:
+            raise ValueError(f"steps_per_time must be > weight_decay = {self.weight_decay:g} (lr * weight_decay < 1); "
+                             f"got {q}")
+        t_max = check.real("t_max", t_max, minimum=0.0, strict_minimum=True)
+        return (q, check.integer("seeds", seeds, 1), check.integer("seed", seed, 0), t_max,
+                check.integer("n_points", n_points, 2))
+
+    def simulate(self, *, steps_per_time: int = 25, seeds: int = 1, seed: int = 0, t_max: float = 10.0,
+                 n_points: int = 101) -> xr.Dataset:
+        """SGD at lr = 1 / steps_per_time for round(t_max * steps_per_time) steps, float64: seed s draws the
+        data and the start as `train` does and its minibatches from jax.random.key(s); the symmetric
+        quantities are recorded at n_points (fewer if there are fewer steps) near-even steps from 0 to the last.
+
+        **Arguments:** `steps_per_time` (the size parameter, 1/lr, >= 5), `seeds`, `seed`, `t_max`, `n_points`.
+
+        **Returns:** the quantities of `LAWS` over (seed, t) and their units, with `diverged`, `t_diverged`."""
+        q, seeds, seed, t_max, n_points = self._run_arguments(steps_per_time, seeds, seed, t_max, n_points)
+        steps = max(1, int(round(t_max * q)))
+        n_rec = min(n_points - 1, steps)
+        seed_list = list(range(seed, seed + seeds))
+        tasks = [_task(k, self.d, *self.widths, self.classes, self.n_samples) for k in seed_list]
+        with jax.enable_x64(True):
+            stack = lambda f: jnp.asarray(np.stack([f(task) for task in tasks]))  # noqa: E731
+            params = tuple(stack(lambda task, i=i: task[2][i]) for i in range(4))
+            out = _recorder(n_rec, self.batch_size)(params, stack(lambda task: task[0]), stack(lambda task: task[1]),
+                                                    1.0 / q, self.weight_decay, jnp.stack([jax.random.key(k)
+                                                                                           for k in seed_list]), steps)
+            out = {k: np.asarray(v, np.float64) for k, v in out.items()}
+        data = {k: (("seed", "t") + LAWS[k], v) for k, v in out.items()}
+        ds = xr.Dataset(data, coords={"seed": seed_list, "t": np.arange(n_rec + 1) * steps // n_rec / q})
+        ds = check_divergence(ds, "t", self.divergence)
+        return ds.assign_attrs(self.provenance("simulation", dtype="float64", seeds=seed_list, size=q, lr=1.0 / q,
+                                               steps=steps))
+
+    def figure(self, theory, simulation, title: str = ""):
+        """The symmetric quantities against their gradient-flow laws."""
+        from hild.families.deep_linear.figure import lines_figure
+        return lines_figure(theory, simulation, ("scale_norm2", "rescale_layer", "translation_bias"), "t",
+                            title=title or f"Neural Mechanics, weight decay {self.weight_decay:g}")

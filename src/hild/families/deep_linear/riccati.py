@@ -27,10 +27,6 @@ import functools
 import jax
 import jax.numpy as jnp
 import numpy as np
-import xarray as xr
-
-from hild.core import validation as check
-from hild.families.deep_linear.measures import DIMS, observables
 
 
 def riccati_matrix(sigma, lam):
@@ -100,29 +96,3 @@ def from_unit(Qs, d_in, lr_scales):
     J = np.concatenate([-np.ones(d_in), np.ones(Qs.shape[-2] - d_in)])
     imbalance = np.einsum("...ak,a,...al->...kl", Qs, J, Qs) / c
     return P[..., d_in:, :d_in], rho1 / c * P[..., :d_in, :d_in], rho2 / c * P[..., d_in:, d_in:], imbalance
-
-
-def theory(scenario, t_max: float, n_points: int = 201, init=None, seed: int = 0) -> xr.Dataset:
-    """The exact lambda-balanced solution on t = 0 .. t_max (n_points even times), float64.
-
-    init: None (the scenario's initial weights at `seed`), (W1, W2), or a simulation Dataset (one
-    solution per seed from its recorded initial weights; the result then has a `seed` dimension).
-    """
-    t_max = check.real("t_max", t_max, minimum=0.0, strict_minimum=True)
-    n_points = check.integer("n_points", n_points, 2)
-    if isinstance(init, xr.Dataset):
-        if "W1_init" not in init or "seed" not in init.dims:
-            raise ValueError("init must be a simulation Dataset with a 'seed' dimension and W1_init, W2_init")
-        parts = [theory(scenario, t_max, n_points, (init.W1_init.sel(seed=s).values, init.W2_init.sel(seed=s).values))
-                 for s in init.seed.values]
-        return xr.concat(parts, "seed", join="exact").assign_coords(seed=init.seed.values)
-    W1, W2 = scenario.initial_weights(seed) if init is None else (np.asarray(init[0], float), np.asarray(init[1], float))
-    lam = balance_of(W1, W2, scenario.lr_scales)
-    Q0, c = to_unit(W1, W2, scenario.lr_scales)
-    ts = np.linspace(0.0, t_max, n_points)
-    with jax.enable_x64(True):
-        Qs = np.asarray(flow(jnp.asarray(Q0), jnp.asarray(scenario.sigma), c * lam, c * (ts[1] - ts[0]), n_points - 1))
-    U, _, V = scenario.svd()
-    obs = observables(*from_unit(Qs, scenario.d_in, scenario.lr_scales), scenario.sigma, scenario.lr_scales, U, V)
-    ds = xr.Dataset({k: (("t",) + DIMS[k], v) for k, v in obs.items()}, coords={"t": ts})
-    return ds.assign_attrs(scenario.attrs("theory"), lam=lam, method="closed-form Riccati flow map, float64")

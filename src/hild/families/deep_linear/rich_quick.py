@@ -61,11 +61,3 @@ def path_deviation(beta_hat: np.ndarray, beta: np.ndarray) -> float:
     u = d / np.linalg.norm(d)
     rel = beta_hat - start
     return float(np.max(np.linalg.norm(rel - np.outer(rel @ u, u), axis=1)) / np.linalg.norm(d))
-
-
-def alignment_at_norm(beta_hat: np.ndarray, beta: np.ndarray, fraction: float = 0.1) -> float:
-    """cos(beta_hat, beta) when ||beta_hat|| first reaches `fraction` ||beta||: near 1 when the direction is
-    learnt before the norm (rich), near the start's cosine for a straight (lazy) path."""
-    norms = np.linalg.norm(beta_hat, axis=1)
-    i = int(np.argmax(norms >= fraction * np.linalg.norm(beta)))
-    return float(beta_hat[i] @ beta / (norms[i] * np.linalg.norm(beta)))

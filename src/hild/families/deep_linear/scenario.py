@@ -11,26 +11,41 @@ Kunin et al., arXiv 2406.06158): one GD step is
 
 with rho = lr_scales, and time t = lr * steps. Gradient flow conserves the imbalance
 C = W2^T W2 / rho_2 - W1 W1^T / rho_1 (width x width) for any initialisation; an initialisation is
-lambda-balanced when C = lam * I (Domine et al., arXiv 2409.14623, for rho = 1).
+lambda-balanced when C = lam * I (Domine et al., arXiv 2409.14623, for rho = 1), and an aligned start
+with one lam per mode has C = O diag(lam) O^T, also exactly solvable (hild.deep_linear.theory).
+
+The finite-size parameter is `n_samples`, the number of training samples (None: the population
+loss): as it grows, GD on the empirical loss approaches the population gradient flow that the
+theory solves (the remaining gap is O(lr)).
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from hild.core import Blowup, Scenario, register
 from hild.core import validation as check
 
 INITS = ("aligned", "lambda", "random", "explicit")
 LR_CONVENTION = ("W_i <- W_i - lr * lr_scales[i] * dL/dW_i with L = 1/2 E||y - W2 W1 x||^2 (whitened x); "
                  "t = lr * steps (Saxe et al., arXiv 1312.6120, tau = 1/lr)")
+BLOWUP = 1e12
+"""A run diverges once an entry of W1^T W1, W2 W2^T or W2 W1 exceeds BLOWUP (weights of order 1e6)."""
 
 
 def _orthogonal(rng: np.random.Generator, n: int) -> np.ndarray:
     q, r = np.linalg.qr(rng.standard_normal((n, n)))
     return q * np.sign(np.diag(r))
+
+
+def floats(name: str, value) -> np.ndarray:
+    """`value` as a float array; ValueError naming `name` when it holds something that is not a number."""
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be numbers; got {value!r}") from None
 
 
 def mode_weights(u0, lam):
@@ -40,19 +55,23 @@ def mode_weights(u0, lam):
     return np.sqrt(np.clip((root - lam) / 2, 0, None)), np.sqrt(np.clip((root + lam) / 2, 0, None))
 
 
+@register
 @dataclass(frozen=True, kw_only=True)
-class DeepLinear:
+class DeepLinear(Scenario):
     """A two-layer linear network W2 W1 (d_in -> width -> d_out) trained by GD / SGD on whitened regression.
 
     The task: `singular_values` s (Sigma_yx = diag(s) padded to d_out x d_in; d_in, d_out default to
-    len(s)) or an explicit `sigma_yx` matrix (d_out x d_in). lr: base learning rate; lr_scales: the
+    len(s)) or an explicit `sigma_yx` matrix (d_out x d_in); neither: the identity task, s = 1 on
+    min(width, d_in, d_out) modes. lr: base learning rate; lr_scales: the
     per-layer multipliers (rho_1, rho_2). init: 'aligned' (each mode of Sigma_yx starts at the
     product a b = init_scale, with b^2/rho_2 - a^2/rho_1 = lam; Saxe's decoupled start), 'lambda'
     (random bases, mode strengths init_scale * |N(0, 1)|, exactly lam-balanced), 'random' (i.i.d.
     N(0, init_scale^2) entries; small or large through init_scale; not balanced) or 'explicit'
-    (weights = (W1, W2)). n_samples: None trains on the population loss, else on n_samples Gaussian
-    inputs (whitened exactly when whiten=True) with label-noise std `noise`; batch_size: None is
-    full-batch GD, else SGD with that many samples per step (drawn with replacement).
+    (weights = (W1, W2)). lam: one number (the start is lambda-balanced, C = lam I) or one per hidden
+    unit (unit a carries the imbalance lam_a; with init 'aligned', unit a is the a-th mode of the task).
+    n_samples: None trains on the population loss, else on n_samples Gaussian inputs (whitened exactly
+    when whiten=True) with label-noise std `noise`; it is the default of `simulate`'s size argument.
+    batch_size: None is full-batch GD, else SGD with that many samples per step (drawn with replacement).
     """
 
     singular_values: Any = None
@@ -64,7 +83,7 @@ class DeepLinear:
     lr_scales: Any = (1.0, 1.0)
     init: str = "aligned"
     init_scale: float = 1e-3
-    lam: float = 0.0
+    lam: Any = 0.0
     weights: Any = None
     n_samples: int | None = None
     batch_size: int | None = None
@@ -72,77 +91,116 @@ class DeepLinear:
     whiten: bool = True
     sigma: np.ndarray = field(init=False, repr=False, compare=False)
 
+    model = "deep_linear"
+    axis = "t"
+    size = "n_samples"
+    units = ("o", "o2", "i", "i2", "k", "k2", "p", "p2", "mode")
+    sweepable = ("d_in", "d_out", "width", "lr", "init", "init_scale", "lam", "batch_size", "noise")
+    convention = LR_CONVENTION
+    divergence = Blowup(("function", "W1TW1", "W2W2T"), BLOWUP)
+    description = "Two-layer linear networks: exact gradient flow (Saxe modes, lambda-balanced Riccati) vs GD/SGD"
+    papers = ("1312.6120", "2409.14623", "2406.06158")
+
     def __post_init__(self):
         set_ = lambda k, x: object.__setattr__(self, k, x)  # noqa: E731 (frozen dataclass)
-        if (self.singular_values is None) == (self.sigma_yx is None):
+        if self.singular_values is not None and self.sigma_yx is not None:
             raise ValueError("give exactly one of singular_values (the task's singular values) or sigma_yx "
                              "(the d_out x d_in input-output correlation)")
+        if self.singular_values is None and self.sigma_yx is None:  # the identity task
+            h = check.integer("width", self.width, 1)
+            dims = [h] + [check.integer(k, v, 1) for k, v in (("d_in", self.d_in), ("d_out", self.d_out)) if v is not None]
+            set_("singular_values", (1.0,) * min(dims))
         if self.singular_values is not None:
-            s = np.atleast_1d(np.asarray(self.singular_values, dtype=float))
+            s = np.atleast_1d(floats("singular_values", self.singular_values))
             if s.ndim != 1 or s.size == 0 or not np.all(np.isfinite(s)) or np.any(s < 0):
                 raise ValueError(f"singular_values must be finite numbers >= 0; got {np.asarray(self.singular_values).tolist()!r}")
             d_in = len(s) if self.d_in is None else check.integer("d_in", self.d_in, len(s))
             d_out = len(s) if self.d_out is None else check.integer("d_out", self.d_out, len(s))
             sigma = np.zeros((d_out, d_in))
             sigma[np.arange(len(s)), np.arange(len(s))] = s
+            set_("singular_values", tuple(s.tolist()))
         else:
-            arr = np.asarray(self.sigma_yx, dtype=float)
+            arr = floats("sigma_yx", self.sigma_yx)
             if arr.ndim != 2:
                 raise ValueError(f"sigma_yx must be a d_out x d_in matrix; got shape {arr.shape}")
             d_in = arr.shape[1] if self.d_in is None else check.integer("d_in", self.d_in, 1)
             d_out = arr.shape[0] if self.d_out is None else check.integer("d_out", self.d_out, 1)
             sigma = check.matrix("sigma_yx", arr, (d_out, d_in))
+            set_("sigma_yx", tuple(map(tuple, sigma.tolist())))
         set_("d_in", d_in)
         set_("d_out", d_out)
         set_("sigma", sigma)
         set_("width", check.integer("width", self.width, 1))
         set_("lr", check.real("lr", self.lr, minimum=0.0, strict_minimum=True))
-        rho = np.asarray(self.lr_scales, dtype=float)
+        rho = floats("lr_scales", self.lr_scales)
         if rho.shape != (2,) or not np.all(np.isfinite(rho)) or np.any(rho <= 0):
             raise ValueError(f"lr_scales must be 2 finite numbers > 0 (one per layer); got {np.asarray(self.lr_scales).tolist()!r}")
         set_("lr_scales", tuple(rho.tolist()))
-        if self.init not in INITS:
+        if not isinstance(self.init, str) or self.init not in INITS:
             raise ValueError(f"init must be one of {', '.join(map(repr, INITS))}; got {self.init!r}")
         set_("init_scale", check.real("init_scale", self.init_scale, minimum=0.0))
-        set_("lam", check.real("lam", self.lam))
+        set_("lam", self._lam())
         set_("noise", check.real("noise", self.noise, minimum=0.0))
-        if self.init in ("random", "explicit") and self.lam != 0:
-            raise ValueError(f"lam applies to init 'aligned' or 'lambda' only; got lam = {self.lam:g} with init {self.init!r}")
-        if self.lam > 0 and self.width > d_out:
-            raise ValueError(f"lam must be <= 0 when width > d_out: W2^T W2 = W1 W1^T + lam I has rank <= d_out = {d_out} "
-                             f"< width = {self.width}; got lam = {self.lam:g}")
-        if self.lam < 0 and self.width > d_in:
-            raise ValueError(f"lam must be >= 0 when width > d_in: W1 W1^T = W2^T W2 - lam I has rank <= d_in = {d_in} "
-                             f"< width = {self.width}; got lam = {self.lam:g}")
+        if not isinstance(self.whiten, (bool, np.bool_)):
+            raise ValueError(f"whiten must be True or False; got {self.whiten!r}")
         if self.init == "explicit":
             if self.weights is None or len(self.weights) != 2:
                 raise ValueError("weights must be (W1, W2) when init is 'explicit'")
-            W1 = check.matrix("weights[0] (W1)", self.weights[0], (self.width, d_in))
-            W2 = check.matrix("weights[1] (W2)", self.weights[1], (d_out, self.width))
+            W1 = check.matrix("weights[0] (W1)", floats("weights[0] (W1)", self.weights[0]), (self.width, d_in))
+            W2 = check.matrix("weights[1] (W2)", floats("weights[1] (W2)", self.weights[1]), (d_out, self.width))
             set_("weights", (tuple(map(tuple, W1.tolist())), tuple(map(tuple, W2.tolist()))))
         elif self.weights is not None:
             raise ValueError(f"weights must be None unless init is 'explicit'; got init {self.init!r}")
         if self.n_samples is not None:
-            set_("n_samples", check.integer("n_samples", self.n_samples, d_in if self.whiten else 1))
+            set_("n_samples", self._n_samples(self.n_samples))
         if self.batch_size is not None:
-            if self.n_samples is None:
-                raise ValueError("batch_size needs n_samples (SGD draws batches from a finite data set)")
             set_("batch_size", check.integer("batch_size", self.batch_size, 1))
-        if self.n_samples is None and self.noise != 0:
-            raise ValueError(f"noise must be 0 on the population loss (n_samples None); got {self.noise:g}")
 
-    @property
-    def params(self) -> dict:
-        """All parameters as plain JSON-able values."""
-        return {"sigma_yx": self.sigma.tolist(), "d_in": self.d_in, "d_out": self.d_out, "width": self.width,
-                "lr": self.lr, "lr_scales": list(self.lr_scales), "init": self.init, "init_scale": self.init_scale,
-                "lam": self.lam, "weights": None if self.weights is None else [list(map(list, w)) for w in self.weights],
-                "n_samples": self.n_samples, "batch_size": self.batch_size, "noise": self.noise, "whiten": self.whiten}
+    def _lam(self):
+        """lam as a float, or as a tuple of one float per hidden unit, with the rank conditions checked."""
+        lam = floats("lam", self.lam)
+        h, din, dout = self.width, self.d_in, self.d_out
+        if lam.ndim == 0 and np.isfinite(lam):
+            value = float(lam)
+            if self.init in ("random", "explicit") and value != 0:
+                raise ValueError(f"lam applies to init 'aligned' or 'lambda' only; got lam = {value:g} with init {self.init!r}")
+            if value > 0 and h > dout:
+                raise ValueError(f"lam must be <= 0 when width > d_out: W2^T W2 = W1 W1^T + lam I has rank <= d_out = "
+                                 f"{dout} < width = {h}; got lam = {value:g}")
+            if value < 0 and h > din:
+                raise ValueError(f"lam must be >= 0 when width > d_in: W1 W1^T = W2^T W2 - lam I has rank <= d_in = "
+                                 f"{din} < width = {h}; got lam = {value:g}")
+            return value
+        if lam.shape != (h,) or not np.all(np.isfinite(lam)):
+            raise ValueError(f"lam must be a finite number or width = {h} finite numbers (one per hidden unit); "
+                             f"got {np.asarray(self.lam).tolist()!r}")
+        if self.init in ("random", "explicit") and np.any(lam != 0):
+            raise ValueError(f"lam applies to init 'aligned' or 'lambda' only; got lam = {lam.tolist()} with init {self.init!r}")
+        for a, value in enumerate(lam):
+            if value > 0 and a >= dout:
+                raise ValueError(f"lam[{a}] must be <= 0: hidden unit {a} >= d_out = {dout} has no second-layer "
+                                 f"direction to carry b^2 = lam; got lam[{a}] = {value:g}")
+            if value < 0 and a >= din:
+                raise ValueError(f"lam[{a}] must be >= 0: hidden unit {a} >= d_in = {din} has no first-layer "
+                                 f"direction to carry a^2 = -lam; got lam[{a}] = {value:g}")
+        return tuple(lam.tolist())
 
-    def attrs(self, kind: str) -> dict:
-        from hild import __version__
-        return {"model": "deep_linear", "kind": kind, "params": json.dumps(self.params),
-                "hild_version": __version__, "lr_convention": LR_CONVENTION}
+    def _n_samples(self, n) -> int:
+        return check.integer("n_samples", n, self.d_in)
+
+    @classmethod
+    def example(cls) -> "DeepLinear":
+        """Four modes s = 3, 2, 1, 0.5 from an aligned start u0 = 1e-2 at lr 1e-3. The inputs are not
+        whitened, so that simulating on n_samples samples differs from the population flow by
+        O(n_samples^-1/2) (with n_samples None, the default, GD runs on the population loss)."""
+        return cls(singular_values=(3.0, 2.0, 1.0, 0.5), width=4, lr=1e-3, init="aligned", init_scale=1e-2,
+                   whiten=False)
+
+    def unit_sizes(self) -> dict[str, int]:
+        r = min(self.d_in, self.d_out)
+        p = self.d_in * self.d_out
+        return {"o": self.d_out, "o2": self.d_out, "i": self.d_in, "i2": self.d_in, "k": self.width,
+                "k2": self.width, "p": p, "p2": p, "mode": r}
 
     def svd(self):
         """Full SVD of Sigma_yx: U (d_out x d_out), s (min(d_in, d_out)), V (d_in x d_in); Sigma = U diag(s) V^T."""
@@ -167,21 +225,53 @@ class DeepLinear:
             u0 = self.init_scale * np.abs(rng.standard_normal(h))
         return balanced_weights(u0, self.lam, self.lr_scales, O, U, V)
 
-    def theory(self, t_max: float, n_points: int = 201, init=None, seed: int = 0):
-        """The exact gradient-flow solution from a lambda-balanced start (hild.deep_linear.riccati), float64.
+    def theory(self, t_max: float = 10.0, n_points: int = 101, init=None, seed: int = 0):
+        """The exact gradient-flow solution (hild.deep_linear.theory), float64.
 
-        init: None (initial_weights(seed)), (W1, W2), or a simulation Dataset (one solution per seed).
-        Raises ValueError when the start is not lambda-balanced (init 'random' generically is not).
+        **Arguments:**
+        - `t_max`, `n_points`: the times t = 0 .. t_max (n_points even times), as in `simulate`.
+        - `init`: None (initial_weights(seed)), (W1, W2), or a simulation Dataset (one solution per seed).
+        - `seed`: the seed of the initial weights when `init` is None.
+
+        **Returns:** a Dataset over `t` (variables as in hild.deep_linear.measures). Raises ValueError
+        when the start is neither lambda-balanced nor aligned with the task (init 'random' generically).
         """
-        from hild.families.deep_linear.riccati import theory
+        from hild.families.deep_linear.theory import theory
         return theory(self, t_max=t_max, n_points=n_points, init=init, seed=seed)
 
-    def simulate(self, seeds: int = 1, t_max: float = 10.0, seed: int = 0, n_points: int = 101,
-                 dtype: str = "float64"):
-        """GD / SGD on the real network for `seeds` seeds (hild.deep_linear.simulate)."""
-        from hild.families.deep_linear.simulate import simulate
-        return simulate(self, seeds=seeds, t_max=t_max, seed=seed, n_points=n_points, dtype=dtype)
+    def matching_theory(self, simulation, **options):
+        """The exact solution from each simulated seed's own initial weights (a `seed` dimension)."""
+        return self.theory(init=simulation, **options)
 
+    def check_simulation(self, **arguments) -> None:
+        super().check_simulation(**arguments)
+        from hild.families.deep_linear.simulate import check_run
+        a = {"n_samples": None, "seeds": 1, "seed": 0, "t_max": 10.0, "n_points": 101, "dtype": "float64", **arguments}
+        check_run(self, a["n_samples"], a["seeds"], a["seed"], a["t_max"], a["n_points"], a["dtype"])
+
+    def simulate(self, *, n_samples: int | None = None, seeds: int = 1, seed: int = 0, t_max: float = 10.0,
+                 n_points: int = 101, dtype: str = "float64"):
+        """GD / SGD on the real network for `seeds` seeds (hild.deep_linear.simulate).
+
+        **Arguments:**
+        - `n_samples`: the number of training samples (the size parameter); None: the scenario's own
+          `n_samples` (itself None: the population loss).
+        - `seeds`, `seed`: how many seeds, and the first integer seed.
+        - `t_max`, `n_points`: the recorded times t = lr * steps in [0, t_max], as in `theory`.
+        - `dtype`: 'float64' (default) or 'float32'.
+
+        **Returns:** a Dataset over (`seed`, `t`).
+        """
+        from hild.families.deep_linear.simulate import simulate
+        return simulate(self, n_samples=n_samples, seeds=seeds, t_max=t_max, seed=seed, n_points=n_points,
+                        dtype=dtype)
+
+    def figure(self, theory, simulation, title: str = ""):
+        """Modes, loss and NTK movement: theory lines, simulation seed means as dots."""
+        from hild.families.deep_linear.figure import figure
+        lam = self.lam if isinstance(self.lam, float) else ",".join(f"{x:g}" for x in self.lam)
+        return figure(theory, simulation, title=title or f"deep linear {self.d_in}→{self.width}→{self.d_out}, "
+                      f"init {self.init}, λ = {lam}, lr = {self.lr:g}")
 
 
 def balanced_weights(u0, lam, lr_scales, O, U, V):
@@ -190,6 +280,7 @@ def balanced_weights(u0, lam, lr_scales, O, U, V):
     Hidden units beyond d_in (d_out) have a = 0 (b = 0) and carry the imbalance alone."""
     rho1, rho2 = lr_scales
     c = np.sqrt(rho1 * rho2)
+    lam = np.asarray(lam, float)
     h, din, dout = O.shape[0], V.shape[0], U.shape[0]
     u0 = np.where((np.arange(h) < din) & (np.arange(h) < dout), u0, 0.0)
     at, bt = mode_weights(u0, c * lam)  # the unit-rate problem (see hild.deep_linear.riccati)
