@@ -129,14 +129,14 @@ def test_run_deep_linear_writes_results_and_agrees_with_its_theory(tmp_path):
                                  "--n-points", "41", "--out", str(out), "--json"])
     assert result.exit_code == 0, result.output
     assert {p.name for p in out.iterdir()} == {"theory.nc", "simulation.nc", "figure.png", "summary.json"}
-    agreement = json.loads((out / "summary.json").read_text())["agreement"]
+    agreement = json.loads((out / "summary.json").read_text())["agreement"]["variables"]
     assert agreement["function"]["max_abs"] < 0.01 * 3 and agreement["ntk"]["max_abs"] < 0.05
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--singular-values", "-1,2"], "singular_values must be"), (["--singular-values", "a"], "singular-values must"),
+    (["--singular-values", "-1,2"], "singular_values must be"), (["--singular-values", "a"], "singular_values must"),
     (["--width", "0"], "width must be"), (["--lr-scales", "1,0"], "lr_scales must be"),
-    (["--init", "random"], "no exact theory"), (["--seeds", "0"], "seeds must be"),
+    (["--init", "random"], "the exact theory needs a lambda-balanced start"), (["--seeds", "0"], "seeds must be"),
     (["--lam", "1", "--width", "5"], "lam must be <= 0 when width > d_out"),
 ])
 def test_run_deep_linear_refuses_bad_input(args, message, tmp_path):

@@ -160,6 +160,8 @@ def run(cls, values: dict, fields, options, settings: dict) -> None:
         sim_args = {cls.size: size, "seeds": seeds, "seed": seed, **by_side["simulate"]}
         if values["simulate"]:
             scenario.check_simulation(**sim_args)
+        if values["theory"]:
+            scenario.check_theory(**by_side["theory"])
         out_dir = output_directory(values["out"], values["overwrite"])
     except ValueError as e:
         fail(str(e))

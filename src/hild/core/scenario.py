@@ -128,6 +128,14 @@ class Scenario:
         except TypeError as e:
             raise ValueError(f"simulate: {e}") from None
 
+    def check_theory(self, **options) -> None:
+        """Raise ValueError, before anything runs, if `theory(**options)` is invalid (e.g. a start with no
+        exact solution). The default checks the argument names."""
+        try:
+            inspect.signature(self.theory).bind(**options)
+        except TypeError as e:
+            raise ValueError(f"theory: {e}") from None
+
     def provenance(self, kind: str, dtype: str, seeds: Sequence[int] | None = None,
                    size: int | None = None, **extra) -> dict:
         """The attributes every result carries: model, kind, params (JSON), hild_version, dtype,

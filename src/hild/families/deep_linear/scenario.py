@@ -243,6 +243,12 @@ class DeepLinear(Scenario):
         """The exact solution from each simulated seed's own initial weights (a `seed` dimension)."""
         return self.theory(init=simulation, **options)
 
+    def check_theory(self, **options) -> None:
+        """ValueError when the scenario's start has no exact solution (neither lambda-balanced nor aligned)."""
+        super().check_theory(**options)
+        from hild.families.deep_linear.theory import exact_start
+        exact_start(self, *self.initial_weights(options.get("seed", 0)))
+
     def check_simulation(self, **arguments) -> None:
         super().check_simulation(**arguments)
         from hild.families.deep_linear.simulate import check_run

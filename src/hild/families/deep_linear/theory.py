@@ -20,22 +20,32 @@ from hild.families.deep_linear.measures import DIMS, observables
 from hild.families.deep_linear.riccati import balance_of, flow, from_unit, to_unit
 
 
-def _solve(scenario, W1, W2, ts) -> tuple[dict, dict]:
-    """The observables on ts from (W1, W2), and the attributes saying which solution was used."""
-    U, s, V = scenario.svd()
-    rho = scenario.lr_scales
-    imbalance = W2.T @ W2 / rho[1] - W1 @ W1.T / rho[0]
+def exact_start(scenario, W1, W2):
+    """('balanced', lam) for a lambda-balanced start, ('aligned', strengths) for one aligned with the task's
+    singular vectors (any lam per mode); ValueError for a start with no exact solution."""
+    U, _, V = scenario.svd()
     try:
-        lam = balance_of(W1, W2, rho)
+        return "balanced", balance_of(W1, W2, scenario.lr_scales)
     except ValueError as not_balanced:
         strengths = aligned_strengths(W1, W2, U, V)
         if strengths is None:
             raise ValueError(f"{not_balanced} An aligned start (init 'aligned', any lam per mode) is exactly "
                              "solvable too; these weights are not aligned with the task's singular vectors.") from None
-        function, R1, R2 = aligned_flow(*strengths, s, ts, rho, U, V)
+        return "aligned", strengths
+
+
+def _solve(scenario, W1, W2, ts) -> tuple[dict, dict]:
+    """The observables on ts from (W1, W2), and the attributes saying which solution was used."""
+    U, s, V = scenario.svd()
+    rho = scenario.lr_scales
+    imbalance = W2.T @ W2 / rho[1] - W1 @ W1.T / rho[0]
+    kind, found = exact_start(scenario, W1, W2)
+    if kind == "aligned":
+        function, R1, R2 = aligned_flow(*found, s, ts, rho, U, V)
         parts = (function, R1, R2, np.broadcast_to(imbalance, (len(ts),) + imbalance.shape))
         return (observables(*parts, scenario.sigma, rho, U, V),
                 {"lam": np.linalg.eigvalsh(imbalance).tolist(), "method": "closed form per aligned mode, float64"})
+    lam = found
     Q0, c = to_unit(W1, W2, rho)
     with jax.enable_x64(True):
         Qs = np.asarray(flow(jnp.asarray(Q0), jnp.asarray(scenario.sigma), c * lam, c * (ts[1] - ts[0]),
