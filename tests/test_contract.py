@@ -24,8 +24,10 @@ _RUNS: dict = {}
 
 
 def _size(cls) -> int:
-    """The default of simulate's size parameter: the example's small size."""
-    return inspect.signature(cls.example().simulate).parameters[cls.size].default
+    """The default of simulate's size parameter (the example's small size), or 64 where the default is None
+    (deep_linear: None is the population loss, the size's limit)."""
+    default = inspect.signature(cls.example().simulate).parameters[cls.size].default
+    return 64 if default is None else default
 
 
 def _run(name: str):

@@ -1,12 +1,14 @@
-"""hild.cumulants: samplers against their exact moments, theory against simulation, exact limits, the threshold
-fit on synthetic data with a known exponent, bad input, and every claim at quick size."""
+"""hild.families.cumulants: samplers against their exact moments, theory against simulation, exact limits, the
+sample-complexity fit, bad input, and every claim at quick size. The scenarios: tests/families/
+test_cumulants_scenarios.py; the estimator on synthetic data: tests/analysis/test_thresholds.py."""
 import jax
 import numpy as np
 import pytest
+import xarray as xr
 
-import hild.claims.cumulants  # noqa: F401  (registers the cumulants claims)
+import hild.families.cumulants.claims  # noqa: F401  (registers the cumulants claims)
 from hild.claims import reproduce
-from hild.families.cumulants import data, learners, theory, threshold
+from hild.families.cumulants import complexity, data, learners, theory
 
 KEY = jax.random.key(0)
 
@@ -51,8 +53,9 @@ def test_spiked_wishart_isotropic_mixed_and_ica_covariances():
 
 def test_same_seed_same_numbers():
     a = learners.fastica(8, 500, 5.0, seeds=2, iterations=3)
-    np.testing.assert_array_equal(a, learners.fastica(8, 500, 5.0, seeds=2, iterations=3))
-    assert not np.array_equal(a, learners.fastica(8, 500, 5.0, seeds=2, seed=5, iterations=3))
+    assert a.m.dims == ("seed", "iteration") and a.sizes["iteration"] == 4
+    np.testing.assert_array_equal(a.m, learners.fastica(8, 500, 5.0, seeds=2, iterations=3).m)
+    assert not np.array_equal(a.m, learners.fastica(8, 500, 5.0, seeds=2, seed=5, iterations=3).m)
 
 
 def test_population_contrast_is_exact_for_the_kurtosis_contrast():
@@ -68,16 +71,14 @@ def test_population_contrast_is_exact_for_the_kurtosis_contrast():
                - theory.quartic_coefficient(5.0, "rademacher", "logcosh")) < 1e-3
 
 
-def test_overlap_ode_matches_online_sgd():
-    """From m0 = 0.6 (kurtosis contrast, lr = 0.02): the mean SGD overlap at d = 100 follows the ODE, including
-    its noise-limited plateau below 1."""
+def test_overlap_ode_has_named_dimensions():
+    """The ODE against SGD: tests/families/test_cumulants_scenarios.py (cumulants.sgd)."""
     t = np.linspace(0, 200, 9)
-    ode = theory.overlap_ode(0.6, 0.02, t, 5.0).m.values
-    steps, m = learners.online_sgd(100, 200 * 100, 5.0, lr=0.02, seeds=8, records=8, init_overlap=0.6)
-    np.testing.assert_allclose(steps / 100, t)
-    assert ode[-1] > 0.95 and ode[-1] < 0.99
-    sem = m.std(0) / np.sqrt(8) + 2e-3
-    assert np.all(np.abs(m.mean(0) - ode) < 4 * sem + 0.01)
+    ode = theory.overlap_ode(0.6, 0.02, t, 5.0)
+    assert ode.m.dims == ("t",)
+    grid = theory.overlap_ode([0.3, 0.6], [0.01, 0.02], t, 5.0)  # every pair
+    assert grid.m.dims == ("t", "m0", "lr")
+    np.testing.assert_allclose(grid.m.sel(m0=0.6, lr=0.02), ode.m, rtol=1e-12)
 
 
 def test_smoothed_contrast_is_the_exact_average_over_the_tangent_sphere():
@@ -97,35 +98,50 @@ def test_smoothed_contrast_is_the_exact_average_over_the_tangent_sphere():
 
 
 def test_spectral_test_converges_to_its_population_and_bbp_overlap():
-    lam, m = learners.spectral(16, 400_000, 5.0, seeds=2)
-    np.testing.assert_allclose(lam, data.kurtosis_along_spike(5.0), atol=0.05)  # E M = kappa_4 u u^T
-    assert np.all(np.abs(m) > 0.99)
-    lam0, m0 = learners.spectral(16, 400_000, 5.0, seeds=2, null=True)
-    assert np.all(np.abs(lam0) < 0.3) and np.all(np.abs(m0) < 0.9)
-    _, m = learners.spectral(48, 8 * 48 ** 2, 5.0, seeds=8)
-    assert abs(np.abs(m).mean() - float(theory.spectral_overlap(48, 8 * 48 ** 2, 5.0))) < 0.05
+    run = learners.spectral(16, 400_000, 5.0, seeds=2)
+    np.testing.assert_allclose(run.lam, data.kurtosis_along_spike(5.0), atol=0.05)  # E M = kappa_4 u u^T
+    assert np.all(np.abs(run.m) > 0.99)
+    null = learners.spectral(16, 400_000, 5.0, seeds=2, null=True)
+    assert np.all(np.abs(null.lam) < 0.3) and np.all(np.abs(null.m) < 0.9)
+    path = learners.spectral_path(16, [1000, 5000], 5.0, seeds=2)  # nested samples: the same numbers
+    np.testing.assert_allclose(path.m.sel(n=5000), learners.spectral(16, 5000, 5.0, seeds=2).m, atol=1e-4)
+
+
+def test_bbp_overlap_and_its_finite_d_terms_for_a_heavy_tailed_latent():
+    """Laplace latent, d = 30, n = 16 d^2: BBP (d -> infinity) lies 0.015 above the simulated mean overlap (about 8
+    standard errors), the finite-d formula within 3 standard errors; both agree with each other as d grows."""
+    d, n = 30, 16 * 30 ** 2
+    m = np.abs(learners.spectral(d, n, 5.0, seeds=16, latent="laplace").m.values)
+    sem = m.std(ddof=1) / 4
+    bbp = float(theory.spectral_overlap(d, n, 5.0, "laplace"))
+    finite = float(theory.spectral_overlap(d, n, 5.0, "laplace", finite_d=True))
+    assert bbp - m.mean() > 0.008 and bbp - m.mean() > 4 * sem
+    assert abs(finite - m.mean()) < 3 * sem + 1e-3
+    big = theory.spectral_overlap(10_000, 16 * 10_000 ** 2, 5.0, "laplace", finite_d=True)
+    assert abs(big - bbp) < 1e-3
+    assert float(theory.spectral_overlap(d, d * d // 4, 5.0, "laplace", finite_d=True)) == 0.0  # below alpha_c
 
 
 def test_fastica_without_noise_finds_the_spike_and_large_batches_succeed():
-    m = learners.fastica(10, 200_000, 5.0, seeds=4, iterations=5, contrast="kurtosis", init_overlap=0.5)
+    m = learners.fastica(10, 200_000, 5.0, seeds=4, iterations=5, contrast="kurtosis", init_overlap=0.5).m
     assert np.all(np.abs(m[:, -1]) > 0.99)
-    m = learners.fastica(10, 200, 5.0, seeds=8, iterations=5, contrast="kurtosis")
+    m = learners.fastica(10, 200, 5.0, seeds=8, iterations=5, contrast="kurtosis").m
     assert np.abs(m[:, -1]).mean() < 0.6  # n << d^3: no recovery
 
 
-def test_threshold_fit_recovers_a_known_exponent():
-    """Synthetic runs that succeed when n > 3 d^2.5 e^(noise): the fitted theta's interval contains 2.5."""
-    rng = np.random.default_rng(1)
-    ds, grid, seeds = np.array([10, 20, 40, 80]), np.arange(1.5, 4.01, 0.0625), 64
-    n = np.stack([np.round(float(d) ** grid) for d in ds])
-    star = 3.0 * ds[:, None, None] ** 2.5 * np.exp(0.5 * rng.standard_normal((len(ds), 1, seeds)))
-    success = n[:, :, None] > star
-    import xarray as xr
-    result = xr.Dataset({"success": (("d", "e", "seed"), success)}, coords={"d": ds, "e": grid})
-    fitted = threshold.fit(result, boot=300)
-    assert fitted["ci_low"] < 2.5 < fitted["ci_high"] and abs(fitted["theta"] - 2.5) < 0.15
-    assert fitted["ci_high"] - fitted["ci_low"] < 0.5
-    assert np.isnan(threshold.thresholds(np.zeros((1, len(grid))), grid)[0])
+def test_sample_complexity_fit_of_a_sweep():
+    """complexity.fit on a sweep-shaped result whose runs succeed when n > 2 d^2 (as the spectral test does):
+    n* and theta 2, and the Dataset of hild.analysis.thresholds."""
+    ds, grid, seeds = [8, 16, 32, 64], np.arange(1.0, 3.01, 0.125), 16
+    n = np.stack([complexity._n(d, grid) for d in ds])
+    jitter = np.exp(0.3 * np.random.default_rng(0).standard_normal((len(ds), 1, seeds)))
+    success = n[:, :, None] > 2 * np.array(ds)[:, None, None] ** 2 * jitter
+    result = xr.Dataset({"success": (("d", "e", "seed"), success)},
+                        coords={"d": ds, "e": grid, "n": (("d", "e"), n)})
+    fitted = complexity.fit(result, boot=200)
+    assert fitted.theta_low < 2 < fitted.theta_high and abs(float(fitted.theta) - 2) < 0.1
+    assert fitted.attrs["method"] == "logistic" and int(fitted.d_resolved) == 4
+    assert complexity.summary(fitted)["d_with_threshold"] == 4
 
 
 def test_bad_input_is_refused_naming_the_parameter():
@@ -147,7 +163,7 @@ def test_bad_input_is_refused_naming_the_parameter():
     with pytest.raises(ValueError, match="polynomial"):
         learners.online_sgd(6, 10, 1.0, lr=0.1, contrast="logcosh", smoothing=1.0)
     with pytest.raises(ValueError, match="learner"):
-        threshold.sweep("pca", [4], [1.0])
+        complexity.sweep("pca", [4], [1.0])
     with pytest.raises(ValueError, match="m0"):
         theory.overlap_ode(1.5, 0.1, [0, 1], 1.0)
 
@@ -161,13 +177,16 @@ def test_cli_run_cumulants(tmp_path):
 
     out = tmp_path / "run"
     result = CliRunner().invoke(app, ["run", "cumulants", "--learner", "spectral", "--d", "8,12,16", "--seeds", "4",
-                                      "--exponents", "1:3:0.25", "--out", str(out)])
+                                      "--exponents", "1:3:9", "--out", str(out)])
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text())
     assert summary["fit"]["d_with_threshold"] == 3 and np.isfinite(summary["fit"]["theta"])
     assert {p.name for p in out.iterdir()} == {"figure.png", "summary.json", "threshold.nc"}
+    assert len(json.loads((out / "summary.json").read_text())["exponents"]) == 9
     bad = CliRunner().invoke(app, ["run", "cumulants", "--beta", "0", "--out", str(tmp_path / "bad")])
     assert bad.exit_code == 2 and "beta" in bad.output and not (tmp_path / "bad").exists()
+    step = CliRunner().invoke(app, ["run", "cumulants", "--exponents", "1:3:0.25", "--out", str(tmp_path / "old")])
+    assert step.exit_code == 2 and "exponents" in step.output  # START:STOP:STEP is not the range syntax
 
 
 def test_claim_spectral_baseline_quick():
@@ -210,11 +229,21 @@ def test_claim_fastica_d4_paper_size():
     assert not fastica.passed and 2.5 < fastica.measured < 3.5, result.summary()
 
 
-def test_exponent_panel_without_any_threshold_still_saves(tmp_path):
-    """A learner that never succeeds (independent latents at small budgets) leaves no n* to draw on log axes."""
+def test_exponent_panel_without_any_threshold_draws_its_note(tmp_path):
+    """A learner that never succeeds (independent latents at small budgets) leaves no n* to draw on log axes:
+    the panel draws the note instead, keeps linear axes, and the figure saves as a PNG of the expected size."""
     import matplotlib.pyplot as plt
 
-    from hild.families.cumulants.figure import exponent
-    fig, ax = plt.subplots()
-    exponent(ax, {"d": [8, 16, 32], "n_star": [np.nan] * 3, "theta": np.nan}, 3.0, "never")
-    fig.savefig(tmp_path / "f.png")
+    from hild.families.cumulants.figure import NO_THRESHOLD, exponent
+    fitted = xr.Dataset({"n_star": ("d", [np.nan] * 3), "theta": np.nan, "theta_low": np.nan, "theta_high": np.nan,
+                         "intercept": np.nan}, coords={"d": [8, 16, 32]})
+    fig, ax = plt.subplots(figsize=(4, 3), dpi=50)
+    exponent(ax, fitted, 3.0, "never")
+    assert [t.get_text() for t in ax.texts] == [NO_THRESHOLD]
+    assert ax.get_xscale() == "linear" and ax.get_title() == "never"
+    fig.savefig(tmp_path / "f.png", dpi=50)
+    png = (tmp_path / "f.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")) == (200, 150)
+    exponent(ax2 := plt.subplots()[1], fitted.assign(n_star=("d", [10.0, 40.0, 160.0])), 3.0)
+    assert not ax2.texts and ax2.get_xscale() == "log"  # with thresholds: no note, log axes

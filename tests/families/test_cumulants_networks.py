@@ -6,10 +6,10 @@ import pytest
 import xarray as xr
 
 import hild
-import hild.claims.cumulants_networks  # noqa: F401  (registers cumulants.nn_vs_random_features)
+import hild.families.cumulants.claims_networks  # noqa: F401  (registers cumulants.nn_vs_random_features)
 from hild.families.cumulants.data import spike
-from hild.families.cumulants.networks import (bayes_accuracy, classification, features, fit_exponent, forward, init, labelled,
-                                     ridge_readout, threshold, train_network)
+from hild.families.cumulants.networks import (bayes_accuracy, classification, features, fit_exponent, forward, init,
+                                              labelled, ridge_readout, train_network)
 
 
 def _log_likelihood_ratio(task, s, beta):
@@ -78,8 +78,9 @@ def test_padding_leaves_the_network_unchanged():
     assert np.allclose(forward(params, padded, d, active), forward(small, x), atol=1e-5)
 
 
-def test_threshold_and_exponent_fit_recover_a_known_exponent():
-    """Synthetic logistic accuracy curves in ln n with n*(d) = 3 d^1.5 and seed noise: the fit recovers 1.5."""
+def test_exponent_fit_recovers_a_known_exponent():
+    """Synthetic logistic accuracy curves in ln n with n*(d) = 3 d^1.5 and seed noise: fit_exponent (the crossing
+    method of hild.analysis.thresholds) recovers 1.5."""
     rng = np.random.default_rng(0)
     d, c = np.array([8, 16, 32]), np.geomspace(0.25, 64, 12)
     n = c[None, :] * d[:, None] ** 1.5
@@ -90,9 +91,7 @@ def test_threshold_and_exponent_fit_recover_a_known_exponent():
     assert np.allclose(fit.n_star, 3 * d ** 1.5, rtol=0.1)
     assert abs(float(fit.theta) - 1.5) < 0.05 and fit.theta_low < 1.5 < fit.theta_high
     assert fit.theta_high - fit.theta_low < 0.2 and float(fit.unresolved) == 0
-    assert np.isnan(threshold(np.array([0.5, 0.55, 0.58]), np.array([1, 2, 4]), 0.6))  # never reached
-    assert np.isnan(threshold(np.array([0.7, 0.8]), np.array([1, 2]), 0.6))  # reached before the grid
-    assert threshold(np.array([0.5, 0.7]), np.array([1, 4]), 0.6) == pytest.approx(2.0)
+    assert fit.attrs["method"] == "crossing" and fit.attrs["level"] == 0.6
 
 
 @pytest.mark.parametrize("kwargs, match", [

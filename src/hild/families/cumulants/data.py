@@ -39,8 +39,9 @@ def check_latent(name: str) -> str:
     return name
 
 
-def check_beta(beta):
-    """beta > 0 for a concrete number (a 0-d NumPy or JAX array counts); a traced beta passes unchecked."""
+def check_strength(beta):
+    """The signal strength beta > 0 for a concrete number (a 0-d NumPy or JAX array counts); a traced beta
+    passes unchecked."""
     if not _concrete(beta):
         return beta
     if getattr(beta, "shape", None) == () and not isinstance(beta, bool):
@@ -104,7 +105,7 @@ def _spiked_cumulant(key, n, u, beta, name):
 
 def spiked_cumulant(key, n: int, u, beta: float, latent: str = "rademacher", dtype=None) -> jax.Array:
     """(n, d) samples x = S (sqrt(beta) nu u + z) of the spiked cumulant model (arXiv 2312.14922), Cov x = I."""
-    n, beta, u = check_n(n), check_beta(beta), check_spike(u)
+    n, beta, u = check_n(n), check_strength(beta), check_spike(u)
     check_latent(latent)
     u = u.astype(dtype or u.dtype)
     return _spiked_cumulant(key, n, u, jnp.asarray(beta, u.dtype), latent)
@@ -119,7 +120,7 @@ def _spiked_wishart(key, n, u, beta):
 
 def spiked_wishart(key, n: int, u, beta: float, dtype=None) -> jax.Array:
     """(n, d) samples x = sqrt(beta) g u + z, g ~ N(0, 1), no whitening: Cov x = I + beta u u^T (arXiv 2312.14922)."""
-    n, beta, u = check_n(n), check_beta(beta), check_spike(u)
+    n, beta, u = check_n(n), check_strength(beta), check_spike(u)
     u = u.astype(dtype or u.dtype)
     return _spiked_wishart(key, n, u, jnp.asarray(beta, u.dtype))
 
@@ -131,7 +132,7 @@ def isotropic(key, n: int, d: int, dtype=jnp.float32) -> jax.Array:
 
 def kurtosis_along_spike(beta: float, latent: str = "rademacher") -> float:
     """Excess kurtosis of x . u in the spiked cumulant model: beta^2 kappa_4(nu) / (1 + beta)^2."""
-    beta = check_beta(beta)
+    beta = check_strength(beta)
     return beta ** 2 * KURTOSIS[check_latent(latent)] / (1 + beta) ** 2
 
 

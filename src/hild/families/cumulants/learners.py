@@ -1,8 +1,9 @@
 """Learners that look for the non-Gaussian direction u of the spiked cumulant / ICA model, vectorised over seeds.
 
-Every learner sees inputs x = S (sqrt(beta) nu u + z) (hild.cumulants.data) and returns the overlap
-m = <w, u> of its estimate, one row per seed (`jax.vmap` over seeds, `lax.scan` over iterations, steps
-and data chunks: the data are drawn on the fly in chunks, so memory does not grow with n).
+Every learner sees inputs x = S (sqrt(beta) nu u + z) (hild.families.cumulants.data) and returns an
+`xarray.Dataset` with the overlap m = <w, u> of its estimate over `seed` (and `iteration` or `step`)
+(`jax.vmap` over seeds, `lax.scan` over iterations, steps and data chunks: the data are drawn on the fly in
+chunks, so memory does not grow with n).
 
 - FastICA (Hyvärinen's one-unit fixed point; Ricci, Bardone & Goldt, arXiv 2503.23896):
       w <- E_n[x G'(w.x)] - E_n[G''(w.x)] w,   w <- w / |w|,
@@ -17,7 +18,8 @@ and data chunks: the data are drawn on the fly in chunks, so memory does not gro
   gradient shrinks to O(d^-1/2) at lam = d^(1/4) while the signal is 3 kappa_4 m / (lam^2 d): a step
   delta ~ d^-1/2 then escapes in ~ d^2 steps [derived here; the paper's exact smoothing is not checked].
 - Spectral test (the fourth-moment matrix, a polynomial-time baseline): M = (1/n) sum_mu (|x_mu|^2 - d - 2)
-  x_mu x_mu^T has E M = kappa_4 u u^T; the estimate is the eigenvector of the eigenvalue largest in modulus.
+  x_mu x_mu^T has E M = kappa_4 u u^T; the estimate is the eigenvector of the eigenvalue largest in modulus
+  (`spectral_path`: at several n on nested samples, for the cost of the largest).
 
 Initial conditions: w0 uniform on the sphere from the seed (so m0 ~ N(0, 1/d)), or m0 fixed (`init_overlap`).
 Simulations run in float32.
@@ -29,9 +31,11 @@ import functools
 import jax
 import jax.numpy as jnp
 import numpy as np
+import xarray as xr
 
 from hild.core import validation as check
-from hild.families.cumulants.data import (KURTOSIS, _mixed_cumulant, _spiked_cumulant, check_beta, check_latent,
+from hild.core.gaussian import hermite_rule
+from hild.families.cumulants.data import (KURTOSIS, _mixed_cumulant, _spiked_cumulant, check_strength, check_latent,
                                  orthonormal_pair, spike)
 
 CONTRASTS = ("logcosh", "kurtosis", "hermite")
@@ -98,8 +102,8 @@ def g4_mean(contrast: str) -> float:
     log cosh (Stein)."""
     if check_contrast(contrast) in POLYNOMIAL:  # s^4/4 and He_4/4
         return 6.0
-    x, w = np.polynomial.hermite_e.hermegauss(120)
-    return float(np.sum(w * (1 - np.tanh(x) ** 2) * (x ** 2 - 1)) / np.sum(w))
+    x, w = hermite_rule(120)
+    return float(np.sum(w * (1 - np.tanh(x) ** 2) * (x ** 2 - 1)))
 
 
 def _sum_chunks(n, body, init):
@@ -151,17 +155,20 @@ def _fastica(iterations: int, contrast: str, latent: str, fresh: bool):
 
 
 def fastica(d: int, n: int, beta: float, seeds=8, seed: int = 0, iterations: int = 20, contrast: str = "logcosh",
-            latent: str = "rademacher", fresh: bool = True, init_overlap: float | None = None) -> np.ndarray:
-    """Overlaps m_t = <w_t, u>, t = 0..iterations, of one-unit FastICA with n samples per iteration; (seeds, t+1).
+            latent: str = "rademacher", fresh: bool = True, init_overlap: float | None = None) -> xr.Dataset:
+    """One-unit FastICA with n samples per iteration, for each integer seed seed, seed + 1, ...
 
-    The spike is u = spike(d, 0); seed s draws w0 and the data of run s."""
-    d, n, seeds, beta = check.integer("d", d, 2), check.integer("n", n, 1), _seeds(seeds, seed), check_beta(beta)
+    The spike is u = spike(d, 0); seed s draws w0 and the data of run s.
+
+    **Returns:** a Dataset with `m` = <w_t, u> over (`seed`, `iteration` = 0 .. iterations)."""
+    d, n, seeds, beta = check.integer("d", d, 2), check.integer("n", n, 1), _seeds(seeds, seed), check_strength(beta)
     iterations = check.integer("iterations", iterations, 1)
     check_contrast(contrast), check_latent(latent)
     u = spike(d, 0)
     run = _fastica(iterations, contrast, latent, bool(fresh))
     m = run(_keys(seeds, 1), initial(d, seeds, u, init_overlap), u, jnp.float32(beta), jnp.int32(n))
-    return np.asarray(m, np.float64)
+    return xr.Dataset({"m": (("seed", "iteration"), np.asarray(m, np.float64))},
+                      coords={"seed": seeds, "iteration": np.arange(iterations + 1)}, attrs={"d": d, "n": n})
 
 
 def _seeds(seeds, seed) -> np.ndarray:
@@ -171,7 +178,7 @@ def _seeds(seeds, seed) -> np.ndarray:
 
 # --- online spherical SGD (plain and smoothed) -------------------------------------------------------
 
-MODELS = ("spiked_cumulant", "independent", "correlated")  # the last two: the mixed cumulant model's latents
+DATA_MODELS = ("spiked_cumulant", "independent", "correlated")  # the last two: the mixed cumulant model's latents
 
 
 def _draw(model, key, n, U, betas, latent):
@@ -206,6 +213,8 @@ def _sgd(block: int, records: int, contrast: str, latent: str, smooth: bool, mod
 
 
 def _run_sgd(model, d, n, betas, lr, seeds, seed, records, contrast, latent, smoothing, init_overlap, sign):
+    if model not in DATA_MODELS:
+        raise ValueError(f"model must be one of {', '.join(DATA_MODELS)}; got {model!r}")
     d, n, seeds = check.integer("d", d, 2), check.integer("n", n, 1), _seeds(seeds, seed)
     lr = check.real("lr", lr, 0.0, strict_minimum=True)
     records = check.integer("records", records, 1)
@@ -217,63 +226,101 @@ def _run_sgd(model, d, n, betas, lr, seeds, seed, records, contrast, latent, smo
     run = _sgd(block, records, check_contrast(contrast), latent, smoothing > 0, model)
     m = run(_keys(seeds, 2), initial(d, seeds, U[0], init_overlap), U, jnp.asarray(betas, jnp.float32),
             jnp.float32(lr / d), jnp.float32(sign), jnp.float32(smoothing))
-    return np.arange(records + 1) * block, np.asarray(m, np.float64)
+    steps = np.arange(records + 1) * block
+    return xr.Dataset({"m": (("seed", "step", "spike"), np.asarray(m, np.float64))},
+                      coords={"seed": seeds, "step": steps, "t": ("step", steps / d)},
+                      attrs={"d": d, "n": int(steps[-1])})
 
 
 def online_sgd(d: int, n: int, beta: float, lr: float, seeds=8, seed: int = 0, records: int = 50,
                contrast: str = "kurtosis", latent: str = "rademacher", smoothing: float = 0.0,
-               init_overlap: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+               init_overlap: float | None = None) -> xr.Dataset:
     """Online spherical SGD with step delta = lr / d on s E[G(w.x)] (smoothed with radius `smoothing` > 0).
 
-    n samples in all (one per step, rounded up to a multiple of `records`); returns (steps, m) with steps the
-    record times 0, n/records, ..., n and m of shape (seeds, records + 1). Time t = steps / d."""
-    beta = check_beta(beta)
+    n samples in all (one per step, rounded up to a multiple of `records`).
+
+    **Returns:** a Dataset with `m` = <w, u> over (`seed`, `step`): the record times 0, n/records, ..., n in
+    samples seen, with the coordinate t = step / d."""
+    beta = check_strength(beta)
     sign = contrast_sign(contrast, latent)
-    steps, m = _run_sgd("spiked_cumulant", d, n, [beta], lr, seeds, seed, records, contrast, latent, smoothing,
-                        init_overlap, sign)
-    return steps, m[..., 0]
+    out = _run_sgd("spiked_cumulant", d, n, [beta], lr, seeds, seed, records, contrast, latent, smoothing,
+                   init_overlap, sign)
+    return out.isel(spike=0)
 
 
 def mixed_sgd(d: int, n: int, beta_u: float, beta_v: float, lr: float, correlated: bool, seeds=8, seed: int = 0,
-              records: int = 50, latent: str = "laplace") -> tuple[np.ndarray, np.ndarray]:
+              records: int = 50, latent: str = "laplace", init_overlap: float | None = None) -> xr.Dataset:
     """Online spherical SGD ascending E[(w.x)^4]/4 on the mixed cumulant model (arXiv 2404.08602), from a uniform
-    w0; delta = lr / d. Returns (steps, m) with m (seeds, records + 1, 2): the overlaps with u (the covariance
-    spike) and v (the higher-order spike). The latent must have positive excess kurtosis, so that both u and v
-    are maxima of the contrast."""
+    w0 (or <w0, u> = init_overlap, the rest uniform); delta = lr / d. The latent must have positive excess
+    kurtosis, so that both u and v are maxima of the contrast.
+
+    **Returns:** a Dataset with `m_u` and `m_v`, the overlaps with u (the covariance spike) and v (the
+    higher-order spike), over (`seed`, `step`) as in `online_sgd`."""
     check.real("beta_u", beta_u, 0.0, strict_minimum=True), check.real("beta_v", beta_v, 0.0, strict_minimum=True)
     if KURTOSIS[check_latent(latent)] <= 0:
         raise ValueError(f"latent must have positive excess kurtosis (laplace); got {latent!r}")
-    return _run_sgd("correlated" if correlated else "independent", d, n, [beta_u, beta_v], lr, seeds, seed,
-                    records, "kurtosis", latent, 0.0, None, 1.0)
+    out = _run_sgd("correlated" if correlated else "independent", d, n, [beta_u, beta_v], lr, seeds, seed,
+                   records, "kurtosis", latent, 0.0, init_overlap, 1.0)
+    return xr.Dataset({"m_u": out.m.isel(spike=0, drop=True), "m_v": out.m.isel(spike=1, drop=True)},
+                      attrs=out.attrs)
 
 
 # --- the spectral (fourth-moment) test ---------------------------------------------------------------
 
 @functools.lru_cache(maxsize=32)
 def _spectral(latent: str, null: bool):
-    def one(key, u, beta, n):
+    """Per seed, for increasing sample sizes ns: M accumulated over nested samples (chunk c always drawn from
+    fold_in(key, c)), and at each n the eigenvalue of M / n largest in modulus and its eigenvector's overlap."""
+    def one(key, u, beta, ns):
         d = u.shape[0]
 
-        def add(acc, c, valid):
-            k = jax.random.fold_in(key, c)
-            x = (jax.random.normal(k, (CHUNK, d), u.dtype) if null
-                 else _spiked_cumulant(k, CHUNK, u, beta, latent))
-            weight = jnp.where(valid, jnp.sum(x ** 2, axis=1) - d - 2, 0.0)
-            return acc + (x * weight[:, None]).T @ x
+        def segment(M, bounds):
+            lo, hi = bounds
 
-        M = _sum_chunks(n, add, jnp.zeros((d, d), u.dtype))
-        lam, V = jnp.linalg.eigh(M / n)
-        top = jnp.argmax(jnp.abs(lam))
-        return lam[top], V[:, top] @ u
+            def add(c, M):
+                k = jax.random.fold_in(key, c)
+                x = (jax.random.normal(k, (CHUNK, d), u.dtype) if null
+                     else _spiked_cumulant(k, CHUNK, u, beta, latent))
+                index = c * CHUNK + jnp.arange(CHUNK)
+                weight = jnp.where((index >= lo) & (index < hi), jnp.sum(x ** 2, axis=1) - d - 2, 0.0)
+                return M + (x * weight[:, None]).T @ x
+
+            M = jax.lax.fori_loop(lo // CHUNK, (hi + CHUNK - 1) // CHUNK, add, M)
+            lam, V = jnp.linalg.eigh(M / hi)
+            top = jnp.argmax(jnp.abs(lam))
+            return M, (lam[top], V[:, top] @ u)
+
+        starts = jnp.concatenate([jnp.zeros(1, ns.dtype), ns[:-1]])
+        return jax.lax.scan(segment, jnp.zeros((d, d), u.dtype), (starts, ns))[1]
 
     return jax.jit(jax.vmap(one, in_axes=(0, None, None, None)))
 
 
-def spectral(d: int, n: int, beta: float, seeds=8, seed: int = 0, latent: str = "rademacher",
-             null: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """The fourth-moment spectral test on n samples: (top eigenvalue of M in modulus, overlap of its eigenvector
-    with u) per seed. null=True draws the samples from N(0, I) instead (the test's null hypothesis)."""
-    d, n, seeds, beta = check.integer("d", d, 2), check.integer("n", n, 1), _seeds(seeds, seed), check_beta(beta)
+def spectral_path(d: int, ns, beta: float, seeds=8, seed: int = 0, latent: str = "rademacher",
+                  null: bool = False) -> xr.Dataset:
+    """The fourth-moment spectral test at each of the increasing sample sizes ns, on nested samples (the first n
+    of one stream per seed: the same numbers as `spectral` at each n, for the cost of the largest n alone).
+
+    **Returns:** a Dataset over (`seed`, `n`) with `lam` (the eigenvalue of M largest in modulus) and `m` (its
+    eigenvector's overlap with u, sign arbitrary)."""
+    d, seeds, beta = check.integer("d", d, 2), _seeds(seeds, seed), check_strength(beta)
+    ns = [check.integer("n", int(n) if isinstance(n, (np.integer, int)) else n, 1) for n in np.atleast_1d(ns)]
+    if np.any(np.diff(ns) <= 0):
+        raise ValueError(f"ns must be increasing sample sizes; got {ns}")
     check_latent(latent)
-    lam, m = _spectral(latent, bool(null))(_keys(seeds, 3), spike(d, 0), jnp.float32(beta), jnp.int32(n))
-    return np.asarray(lam, np.float64), np.asarray(m, np.float64)
+    lam, m = _spectral(latent, bool(null))(_keys(seeds, 3), spike(d, 0), jnp.float32(beta),
+                                           jnp.asarray(ns, jnp.int32))
+    return xr.Dataset({"lam": (("seed", "n"), np.asarray(lam, np.float64)),
+                       "m": (("seed", "n"), np.asarray(m, np.float64))},
+                      coords={"seed": seeds, "n": ns}, attrs={"d": d})
+
+
+def spectral(d: int, n: int, beta: float, seeds=8, seed: int = 0, latent: str = "rademacher",
+             null: bool = False) -> xr.Dataset:
+    """The fourth-moment spectral test on n samples. null=True draws the samples from N(0, I) instead (the
+    test's null hypothesis).
+
+    **Returns:** a Dataset over `seed` with `lam`, the eigenvalue of M largest in modulus, and `m`, the overlap
+    of its eigenvector with u (sign arbitrary)."""
+    n = check.integer("n", n, 1)
+    return spectral_path(d, [n], beta, seeds, seed, latent, null).isel(n=0, drop=True).assign_attrs(n=n)

@@ -36,12 +36,13 @@ import numpy as np
 import xarray as xr
 
 from hild import __version__
+from hild.analysis.thresholds import exponent
 from hild.core import validation as check
 from hild.families.cumulants.data import check_spike, isotropic, spike, spiked_cumulant, spiked_wishart
 from hild.progress import progress_bar
 
 TASKS = ("spiked_cumulant", "spiked_wishart")
-LEARNERS = ("network", "random_features")
+NETWORK_LEARNERS = ("network", "random_features")
 SCALING = {"spiked_cumulant": 2, "spiked_wishart": 1}  # the paper's sample complexity exponent: n ~ d^theta
 CONVENTION = ("f(x) = sum_k a_k relu(w_k.x/sqrt(d) + b_k)/sqrt(m) + c; network: logistic loss, Adam(lr, 0.9, 0.999) "
               "on `steps` mini-batches drawn with replacement from the n samples; random_features: (w, b) frozen "
@@ -232,7 +233,8 @@ def classification(task: str, d=(8, 12, 16), c=(1, 2, 4, 8, 16, 32), seeds: int 
     params = {"task": task, "beta": beta, "width_factor": width_factor, "steps": steps, "batch": batch, "lr": lr,
               "ridge": ridge, "n_test": n_test, "scaling": power}
     return xr.Dataset({k: (dims, v.transpose(0, 1, 3, 2)) for k, v in data.items()},
-                      coords={"learner": list(LEARNERS), "d": ds, "c": cs, "seed": np.arange(seed, seed + seeds),
+                      coords={"learner": list(NETWORK_LEARNERS), "d": ds, "c": cs,
+                              "seed": np.arange(seed, seed + seeds),
                               "n": (("d", "c"), n)}).assign_attrs(
         model="cumulants.classification", params=json.dumps(params), hild_version=__version__,
         convention=CONVENTION, dtype="float32", seeds=list(range(seed, seed + seeds)))
@@ -255,53 +257,16 @@ def bayes_accuracy(task: str, beta: float) -> float:
     return float(0.5 * np.trapezoid(np.maximum(spiked, normal(s, 0.0, 1.0)), s))
 
 
-def threshold(accuracy: np.ndarray, n: np.ndarray, level: float) -> np.ndarray:
-    """n* where accuracy first reaches `level` along the last axis, interpolated linearly in log n between the
-    grid points around the crossing; NaN when it is never reached or already reached at the smallest n.
-    accuracy (..., len(n)) and n broadcast together."""
-    acc = np.asarray(accuracy, float)
-    logn = np.log(np.broadcast_to(np.asarray(n, float), acc.shape))
-    above = acc >= level
-    k = np.argmax(above, axis=-1)[..., None]
-    ok = np.take_along_axis(above, k, -1)[..., 0] & (k[..., 0] > 0)
-    km = np.maximum(k - 1, 0)
-    a0, a1 = np.take_along_axis(acc, km, -1)[..., 0], np.take_along_axis(acc, k, -1)[..., 0]
-    l0, l1 = np.take_along_axis(logn, km, -1)[..., 0], np.take_along_axis(logn, k, -1)[..., 0]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = np.exp(l0 + (level - a0) / (a1 - a0) * (l1 - l0))
-    return np.where(ok, out, np.nan)
-
-
-def _slope(logd: np.ndarray, logn: np.ndarray) -> np.ndarray:
-    """Least-squares slope of logn against logd along the last axis."""
-    x = logd - logd.mean()
-    return np.sum(x * (logn - logn.mean(-1, keepdims=True)), -1) / np.sum(x * x)
-
-
 def fit_exponent(accuracy: xr.DataArray, level: float, n_boot: int = 1000, confidence: float = 0.95,
                  seed: int = 0) -> xr.Dataset:
-    """theta in n*(d) ~ d^theta: n*(d) where the seed-mean accuracy first reaches `level` (threshold()), theta the
-    least-squares slope of ln n* against ln d, its interval the percentile bootstrap over seeds (seeds resampled
-    with replacement at each d, n_boot times). accuracy: (d, c, seed) with coordinate n (d, c).
+    """theta in n*(d) ~ d^theta from accuracies (d, c, seed) with coordinate n (d, c): hild.analysis.thresholds.
+    exponent with the crossing method (n* where the seed-mean accuracy first reaches `level`, linear in log n),
+    theta the least-squares slope of ln n* against ln d, its interval the percentile bootstrap over seeds.
 
-    Returns n_star (d), theta, theta_low, theta_high and unresolved, the fraction of bootstrap samples where
-    some n* falls outside the grid; the interval is NaN when that fraction exceeds (1 - confidence) / 2."""
+    **Returns:** the Dataset of `exponent`: n_star (d), theta, theta_low, theta_high, unresolved (the fraction of
+    resamples that lose a threshold; the interval is NaN when it exceeds (1 - confidence) / 2), ..."""
     level = check.real("level", level, 0.0, 1.0)
-    n_boot = check.integer("n_boot", n_boot, 1)
-    confidence = check.real("confidence", confidence, 0.0, 1.0, strict_minimum=True)
-    acc = accuracy.transpose("d", "c", "seed")
-    if acc.sizes["d"] < 3:
-        raise ValueError(f"accuracy must hold at least 3 values of d to fit an exponent; got {acc.sizes['d']}")
-    a, n, logd = acc.values, acc.n.values.astype(float), np.log(acc.d.values.astype(float))
-    n_star = threshold(np.nanmean(a, -1), n, level)
-    rng = np.random.default_rng(seed)
-    pick = rng.integers(0, a.shape[-1], size=(n_boot, a.shape[0], a.shape[-1]))
-    boot = np.nanmean(np.take_along_axis(a[None], pick[:, :, None, :], -1), -1)  # (n_boot, d, c)
-    theta_boot = _slope(logd, np.log(threshold(boot, n[None], level)))
-    unresolved = float(np.mean(~np.isfinite(theta_boot)))
-    tail = (1 - confidence) / 2
-    low, high = (np.nanquantile(theta_boot, [tail, 1 - tail]) if unresolved <= tail else (np.nan, np.nan))
-    theta = float(_slope(logd, np.log(n_star)))
-    return xr.Dataset({"n_star": ("d", n_star), "theta": theta, "theta_low": float(low), "theta_high": float(high),
-                       "unresolved": unresolved}, coords={"d": acc.d.values}).assign_attrs(
-        level=level, n_boot=n_boot, confidence=confidence, seed=seed)
+    have = accuracy.sizes.get("d", 0)
+    if have < 3:
+        raise ValueError(f"accuracy must hold at least 3 values of d to fit an exponent; got {have}")
+    return exponent(accuracy, level, "crossing", boot=n_boot, confidence=confidence, seed=seed)
