@@ -161,7 +161,9 @@ class Scenario:
 
 def pad_units(ds: xr.Dataset, units: dict[str, int]) -> xr.Dataset:
     """Pad the unit dimensions of `ds` to the given lengths with NaN (coordinates 0 .. n - 1)."""
-    return ds.reindex({dim: np.arange(n) for dim, n in units.items() if dim in ds.dims})
+    dims = [dim for dim in units if dim in ds.dims]
+    ds = ds.assign_coords({dim: np.arange(ds.sizes[dim]) for dim in dims if dim not in ds.coords})
+    return ds.reindex({dim: np.arange(units[dim]) for dim in dims})
 
 
 PROVENANCE = ("model", "kind", "params", "hild_version", "dtype", "convention", "axis")

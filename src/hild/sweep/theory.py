@@ -31,7 +31,7 @@ def theory_sweep(grid: Grid, chunk: int = 256, **options) -> xr.Dataset:
     for i, s in enumerate(scenarios):
         key = s.batch_key()
         groups.setdefault(("alone", i) if key is None else ("batch", key), []).append(i)
-    results: list[xr.Dataset | None] = [None] * len(scenarios)
+    computed: dict[int, xr.Dataset] = {}
     for members in groups.values():
         for start in range(0, len(members), chunk):
             batch = members[start:start + chunk]
@@ -40,7 +40,14 @@ def theory_sweep(grid: Grid, chunk: int = 256, **options) -> xr.Dataset:
             ds = cls.theory_batch([scenarios[i] for i in padded], **options)
             ds = ds.drop_vars([c for c in ds.coords if c != "scenario" and "scenario" in ds[c].dims])
             for j, i in enumerate(batch):
-                results[i] = pad_units(ds.isel(scenario=j, drop=True), units)
+                computed[i] = ds.isel(scenario=j, drop=True)
+    lengths = {r.sizes.get(cls.axis) for r in computed.values()}
+    if len(lengths) > 1:
+        raise ValueError(f"grid: the points have {sorted(lengths)} values of the axis {cls.axis!r}; sweep only "
+                         f"parameters that keep the axis (fix the others with --set)")
+    for dim in units:  # a model's declared sizes, or what its results hold where that is more
+        units[dim] = max([units[dim]] + [r.sizes[dim] for r in computed.values() if dim in r.dims])
+    results = [pad_units(computed[i], units) for i in range(len(scenarios))]
     stacked = xr.concat(results, "flat", coords="minimal", compat="override", join="override",
                         combine_attrs="override")
     out = stacked.rename(flat="point") if grid.zipped else _unflatten(stacked, grid)

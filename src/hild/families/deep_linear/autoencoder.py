@@ -240,7 +240,7 @@ class LinearAutoencoder(Scenario):
     axis = "mode"
     size = "n_samples"
     units = ()
-    sweepable = ("k", "lam", "lr", "init_scale")
+    sweepable = ("lam", "lr", "init_scale")  # not k: it sets the length of the axis
     convention = CONVENTION
     divergence = Blowup(("singular_value", "product_eigenvalue"), 1e6)
     description = "Regularised linear autoencoders: closed-form minimum (shrunk PCA) vs GD"

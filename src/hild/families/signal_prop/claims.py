@@ -10,11 +10,13 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from hild.analysis.compare import compare
 from hild.claims import Outcome, at_least, at_most, claim
-from hild.plot import STYLE
-from hild.families.signal_prop import (RandomTransformer, angle_exponent, beta_c, critical_residual as alpha_critical, entropy,
-                              exponents, finite_rem, gradient_exponent, layer_map, participation_ratio, run_points)
+from hild.families.signal_prop import (RandomTransformer, angle_exponent, beta_c, critical_residual as alpha_critical,
+                                       entropy, exponents, finite_rem, gradient_exponent, inverse_participation_ratio,
+                                       layer_map, run_points)
 from hild.families.signal_prop.figure import cosine_axes
+from hild.plot import STYLE
 
 PAPERS = ("2505.24333", "2403.02579")
 BASE = {"sigma_v2": 0.2, "sigma_w2": 0.2, "sigma_b2": 4e-4, "alpha_A": 1.0, "alpha_M": 1.0}  # the paper's notebook
@@ -41,9 +43,9 @@ def layer_map_claim(size: str, progress: bool) -> Outcome:
     for norm in ("post", "pre"):
         for beta in (0.5, 3.0):
             sc = RandomTransformer(T=T, d=d, L=L, beta=beta, norm=norm, **BASE)
-            th, sim = sc.theory(), sc.simulate(seeds=seeds)
-            err = float(np.abs(sim.cos.mean("seed") - th.cos).max())
-            err_finite = float(np.abs(sim.cos.mean("seed") - sc.theory("finite").cos).max())
+            th, sim = sc.theory(), sc.simulate(d=d, seeds=seeds)
+            err = compare(th, sim, ["cos"]).summary["cos"]["max_abs"]
+            err_finite = compare(sc.theory(rem="finite"), sim, ["cos"]).summary["cos"]["max_abs"]
             checks.append(at_most(f"{norm}-LN, beta = {beta:g}: max over layers |simulated - theory| mean cosine",
                                    err, 0.05))
             numbers.update({f"{norm} beta={beta:g}: max error": err,
@@ -69,11 +71,11 @@ def layer_map_claim(size: str, progress: bool) -> Outcome:
        "Below the REM freezing point beta_c = sqrt(2 / (1 - c)) attention averages all tokens: without an attention "
        "residual one block collapses the tokens (cosine >= 0.9 at beta = 0.5), while high query-key variance "
        "(beta = 3 beta_c) keeps them apart for >= 3 blocks (cosine < 0.9); above beta_c attention concentrates on "
-       "O(1) tokens (1 / participation ratio <= 3, growing at most x1.5 from the smallest to the largest T, against "
-       ">= x2.5 at beta = 0.5) with entropy <= 0.3 ln T (entropy collapse). The REM entropy 1 - beta^2 (1 - c) / 2 "
-       "(in units of ln T) holds within 0.06 at beta = 0.5 (0.32 beta_c); a finite-T REM (i.i.d. Gaussian scores) "
-       "gives the entropy within 0.03 and the participation ratio within 0.05 of the simulation at beta = 0.6, 2 "
-       "and 3 beta_c (input cosine c = 0.2)", PAPERS)
+       "O(1) tokens (1 / IPR <= 3, IPR = sum_j A_ij^2 the inverse participation ratio of a row, growing at most x1.5 "
+       "from the smallest to the largest T, against >= x2.5 at beta = 0.5) with entropy <= 0.3 ln T (entropy "
+       "collapse). The REM entropy 1 - beta^2 (1 - c) / 2 (in units of ln T) holds within 0.06 at beta = 0.5 "
+       "(0.32 beta_c); a finite-T REM (i.i.d. Gaussian scores) gives the entropy within 0.03 and the IPR within 0.05 "
+       "of the simulation at beta = 0.6, 2 and 3 beta_c (input cosine c = 0.2)", PAPERS)
 def two_failure_modes(size: str, progress: bool) -> Outcome:
     d, Ts, seeds, L = {"quick": (128, (16, 64), 2, 6), "paper": (256, (32, 128, 512), 4, 12)}[size]
     T = Ts[-1] if size == "quick" else Ts[1]
@@ -83,10 +85,11 @@ def two_failure_modes(size: str, progress: bool) -> Outcome:
     betas = np.array([0.5, 0.6 * bc, 2.0 * bc, 3.0 * bc])
     stats, deep = {}, {}
     for t in Ts:  # the first block sees tokens of cosine c whatever alpha_A: its attention is the REM at c
-        sc = RandomTransformer(T=t, d=d, L=L, p0=c, **{**BASE, "alpha_A": 0.0})
-        out = run_points(sc, {"beta": betas}, seeds=seeds)
-        stats[t] = (out["entropy"][:, :, 0].mean(1) / np.log(t), out["pr"][:, :, 0].mean(1))
-        deep[t] = (out["cos"].mean(1), layer_map({**sc.hyper, "beta": betas}, t, L, c, gradients=False)["cos"].T)
+        sc = RandomTransformer(T=t, L=L, p0=c, **{**BASE, "alpha_A": 0.0})
+        out = run_points(sc, {"beta": betas}, seeds=seeds, d=d).mean("seed")
+        first = out.sel(layer=1)  # the first block's attention
+        stats[t] = (first["entropy_ratio"].values, first["attention_ipr"].values)
+        deep[t] = (out["cos"].values, layer_map({**sc.hyper, "beta": betas}, t, L, c, gradients=False)["cos"].T)
     # rank collapse against preserved signal, no attention residual
     cos, th = deep[T]
     blocks_apart = [int(np.argmax(np.append(row, 2.0) >= 0.9)) for row in cos]
@@ -101,33 +104,33 @@ def two_failure_modes(size: str, progress: bool) -> Outcome:
                         f"alpha_A=0, beta={betas[k]:.3g}: blocks below cosine 0.9, theory":
                             int(np.argmax(np.append(th[k], 2.0) >= 0.9))})
     # the REM statistics
-    H, pr = stats[T]
-    Hf, prf, _ = finite_rem(betas, c, T)
+    H, ipr = stats[T]
+    Hf, iprf, _ = finite_rem(betas, c, T)
     Hf = Hf / np.log(T)
-    asym_H, asym_pr = entropy(betas, c, T) / np.log(T), participation_ratio(betas, c)
+    asym_H, asym_ipr = entropy(betas, c, T) / np.log(T), inverse_participation_ratio(betas, c)
     checks.append(at_most("beta = 0.5: |entropy / ln T - (1 - beta^2 (1 - c) / 2)|", float(abs(H[0] - asym_H[0])),
                            0.06))
     for k in (1, 2, 3):
         checks += [at_most(f"beta = {betas[k]:.3g}: |entropy / ln T - finite-T REM|", float(abs(H[k] - Hf[k])), 0.03),
-                   at_most(f"beta = {betas[k]:.3g}: |participation ratio - finite-T REM|", float(abs(pr[k] - prf[k])),
-                            0.05)]
+                   at_most(f"beta = {betas[k]:.3g}: |inverse participation ratio - finite-T REM|",
+                           float(abs(ipr[k] - iprf[k])), 0.05)]
     for k in (2, 3):
         checks.append(at_most(f"beta = {betas[k]:.3g}: entropy / ln T (entropy collapse)", float(H[k]), 0.3))
     eff = {t: 1.0 / stats[t][1] for t in Ts}
     high = max(float(eff[t][k]) for t in Ts for k in (2, 3))
     growth_high = max(float(eff[Ts[-1]][k] / eff[Ts[0]][k]) for k in (2, 3))
     growth_low = float(eff[Ts[-1]][0] / eff[Ts[0]][0])
-    checks += [at_most("beta >= 2 beta_c: attended tokens 1 / PR, max over T", high, 3.0),
-               at_most(f"beta >= 2 beta_c: growth of 1 / PR from T = {Ts[0]} to {Ts[-1]}", growth_high, 1.5),
-               at_least(f"beta = 0.5: growth of 1 / PR from T = {Ts[0]} to {Ts[-1]}", growth_low, 2.5)]
+    checks += [at_most("beta >= 2 beta_c: attended tokens 1 / IPR, max over T", high, 3.0),
+               at_most(f"beta >= 2 beta_c: growth of 1 / IPR from T = {Ts[0]} to {Ts[-1]}", growth_high, 1.5),
+               at_least(f"beta = 0.5: growth of 1 / IPR from T = {Ts[0]} to {Ts[-1]}", growth_low, 2.5)]
     for k, b in enumerate(betas):
         numbers.update({f"beta={b:.3g}, T={T}: entropy/lnT simulation": float(H[k]),
                         f"beta={b:.3g}, T={T}: entropy/lnT finite REM": float(Hf[k]),
                         f"beta={b:.3g}, T={T}: entropy/lnT asymptotic": float(asym_H[k]),
-                        f"beta={b:.3g}, T={T}: PR simulation": float(pr[k]),
-                        f"beta={b:.3g}, T={T}: PR finite REM": float(prf[k]),
-                        f"beta={b:.3g}, T={T}: PR asymptotic": float(asym_pr[k])})
-        numbers.update({f"beta={b:.3g}: PR simulation at T={t}": float(stats[t][1][k]) for t in Ts})
+                        f"beta={b:.3g}, T={T}: IPR simulation": float(ipr[k]),
+                        f"beta={b:.3g}, T={T}: IPR finite REM": float(iprf[k]),
+                        f"beta={b:.3g}, T={T}: IPR asymptotic": float(asym_ipr[k])})
+        numbers.update({f"beta={b:.3g}: IPR simulation at T={t}": float(stats[t][1][k]) for t in Ts})
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(1, 3, figsize=(11, 3.2), constrained_layout=True)
         for k in (0, 3):
@@ -137,11 +140,12 @@ def two_failure_modes(size: str, progress: bool) -> Outcome:
         axes[0].legend(fontsize=6)
         grid = np.linspace(0.05, 4.0 * bc, 200)
         for ax, (name, asym, j) in zip(axes[1:], (("entropy / ln T", entropy(grid, c, T) / np.log(T), 0),
-                                                  ("participation ratio", participation_ratio(grid, c), 1))):
+                                                  ("inverse participation ratio",
+                                                   inverse_participation_ratio(grid, c), 1))):
             ax.plot(grid, np.where(asym > 1.05, np.nan, asym), "k-", lw=1, label="REM, T → ∞")
             ax.plot(grid, finite_rem(grid, c, T)[j] / (np.log(T) if j == 0 else 1.0), "k--", lw=1,
                     label=f"finite-T REM, T = {T}")
-            ax.plot(betas, (H, pr)[j], "o", color="C3", label="simulation")
+            ax.plot(betas, (H, ipr)[j], "o", color="C3", label="simulation")
             ax.axvline(bc, color="0.6", lw=0.8, ls=":")
             ax.set(xlabel=r"$\beta$", ylabel=name, ylim=(-0.05, 1.1))
             ax.legend(fontsize=6)
@@ -163,9 +167,8 @@ def critical_residual(size: str, progress: bool) -> Outcome:
     alphas = np.geomspace(0.4 * theory_alpha.min(), 2.5 * theory_alpha.max(), 28)
     checks, numbers, measured, curves = [], {}, [], {}
     for L in Ls:
-        sc = RandomTransformer(T=T, d=d, L=L, beta=0.5, mlp="none", sigma_v2=sv, sigma_b2=0.0)
-        out = run_points(sc, {"alpha_A": alphas}, seeds=seeds)
-        cos = out["cos"].mean(1)
+        sc = RandomTransformer(T=T, L=L, beta=0.5, mlp="none", sigma_v2=sv, sigma_b2=0.0)
+        cos = run_points(sc, {"alpha_A": alphas}, seeds=seeds, d=d)["cos"].mean("seed").values
         cos = np.minimum(cos, 1 - 1e-7)  # float32 collapse at the smallest alphas
         log_growth = np.log(cos[:, -1] / (1 - cos[:, -1])) - np.log(cos[:, 0] / (1 - cos[:, 0]))
         curves[L] = log_growth
@@ -220,12 +223,12 @@ def order_chaos(size: str, progress: bool) -> Outcome:
                             -1e-12))
     runs = {}
     for beta in (0.5, 4.0):
-        sc = RandomTransformer(T=T, d=d, L=L, beta=beta, mlp="none", **{**BASE, "alpha_A": 0.5})
-        th, sim = sc.theory(), sc.simulate(seeds=seeds)
+        sc = RandomTransformer(T=T, L=L, beta=beta, mlp="none", **{**BASE, "alpha_A": 0.5})
+        th, sim = sc.theory(), sc.simulate(d=d, seeds=seeds)
         runs[f"no MLP, β = {beta:g}"] = (th, sim)
         cos = sim.cos.mean("seed").values
         if beta < 1:  # below the freezing point the map is exact as d, T -> infinity
-            err = float(np.abs(cos - th.cos.values).max())
+            err = compare(th, sim, ["cos"]).summary["cos"]["max_abs"]
             checks.append(at_most(f"no MLP, beta = {beta:g}: max |simulated - theory| cosine", err, 0.05))
         deep = float(layer_map(sc.hyper, T, 300, sc.p0, mlp=None, gradients=False)["cos"][-1])
         checks += [at_least(f"no MLP, beta = {beta:g}: min over layers of the simulated cosine increment",
@@ -243,12 +246,13 @@ def order_chaos(size: str, progress: bool) -> Outcome:
     lam_grid = angle_exponent({**hp, "sigma_w2": grid}, "tanh")
     numbers["sigma_w2 at lambda_a = 0 (theory)"] = float(np.interp(0.0, lam_grid, grid))
     c_star = np.minimum(ex["c_star"], 0.999)
-    sc = RandomTransformer(T=T, d=d, L=L, beta=0.5, mlp="tanh", **{**BASE, "alpha_M": 0.0})
-    out = run_points(sc, {"sigma_w2": np.tile(sw, 2), "p0": np.concatenate([np.full(3, 0.99), c_star])}, seeds=seeds)
-    eps = 1 - out["cos"][:3].mean(1)[:, :5]
+    sc = RandomTransformer(T=T, L=L, beta=0.5, mlp="tanh", **{**BASE, "alpha_M": 0.0})
+    out = run_points(sc, {"sigma_w2": np.tile(sw, 2), "p0": np.concatenate([np.full(3, 0.99), c_star])}, seeds=seeds,
+                     d=d).mean("seed")
+    eps = 1 - out["cos"].values[:3, :5]
     for k, s in enumerate(sw):
         lam_sim = _log_slope(eps[k])
-        lam_g = -_log_slope(out["grad_ratio"][3 + k].mean(0))
+        lam_g = -_log_slope(out["grad_ratio"].values[3 + k])
         checks += [at_most(f"sigma_w2 = {s:g}: |lambda_a simulated - theory|", abs(lam_sim - ex["lambda_a"][k]), 0.05),
                    at_least(f"sigma_w2 = {s:g}: lambda_a simulated x theory (same sign)",
                              float(np.sign(lam_sim) * np.sign(ex["lambda_a"][k])), 1.0),

@@ -22,23 +22,27 @@ def cosine_axes(ax, theory: xr.Dataset | None, simulation: xr.Dataset | None, co
     ax.set(xlabel="layer ℓ", ylabel="mean token cosine", ylim=(-0.05, 1.05))
 
 
-def figure(theory: xr.Dataset, simulation: xr.Dataset | None = None, title: str = ""):
-    """Three panels: cosine against depth; attention entropy / ln T and participation ratio per block;
-    the gradient norm relative to the top layer."""
+def figure(theory: xr.Dataset | None, simulation: xr.Dataset | None = None, title: str = ""):
+    """Three panels: cosine against depth (and after each attention sub-block); attention entropy / ln T and
+    inverse participation ratio of the block producing each layer; the gradient norm relative to the top layer."""
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(1, 3, figsize=(10, 3.2), constrained_layout=True)
         cosine_axes(axes[0], theory, simulation)
+        if theory is not None:
+            axes[0].plot(theory.layer, theory.cos_attn, ":", color="C0", lw=1, label="after attention (theory)")
         axes[0].legend(fontsize=7)
         ax = axes[1]
-        ax.plot(theory.block, theory.entropy_ratio.clip(0, 1.2), "-", color="C1", label="entropy / ln T (REM)")
-        ax.plot(theory.block, theory.pr, "-", color="C2", label="participation ratio (REM)")
+        if theory is not None:
+            ax.plot(theory.layer, theory.entropy_ratio.clip(0, 1.2), "-", color="C1", label="entropy / ln T (REM)")
+            ax.plot(theory.layer, theory.attention_ipr, "-", color="C2", label="inverse participation ratio (REM)")
         if simulation is not None:
-            ax.plot(simulation.block, simulation.entropy_ratio.mean("seed"), "o", ms=2.5, color="C1")
-            ax.plot(simulation.block, simulation.pr.mean("seed"), "s", ms=2.5, color="C2")
-        ax.set(xlabel="block", ylabel="attention statistics", ylim=(-0.05, 1.2))
+            ax.plot(simulation.layer, simulation.entropy_ratio.mean("seed"), "o", ms=2.5, color="C1")
+            ax.plot(simulation.layer, simulation.attention_ipr.mean("seed"), "s", ms=2.5, color="C2")
+        ax.set(xlabel="layer ℓ (its block's attention)", ylabel="attention statistics", ylim=(-0.05, 1.2))
         ax.legend(fontsize=7)
         ax = axes[2]
-        ax.plot(theory.layer, theory.grad_ratio, "-", color="C3", label="theory")
+        if theory is not None:
+            ax.plot(theory.layer, theory.grad_ratio, "-", color="C3", label="theory")
         if simulation is not None:
             ax.plot(simulation.layer, simulation.grad_ratio.mean("seed"), "o", ms=2.5, color="C3", label="backprop")
         ax.set(xlabel="layer ℓ", yscale="log",
@@ -46,16 +50,4 @@ def figure(theory: xr.Dataset, simulation: xr.Dataset | None = None, title: str 
         ax.legend(fontsize=7)
         if title:
             fig.suptitle(title, fontsize=9)
-    return fig
-
-
-def depth_figure(runs: dict, title: str = ""):
-    """Cosine against depth for several labelled (theory, simulation) pairs on one axis."""
-    with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(4.6, 3.4), constrained_layout=True)
-        for k, (label, (th, sim)) in enumerate(runs.items()):
-            cosine_axes(ax, th, sim, color=f"C{k}", label=label)
-        ax.legend(fontsize=6)
-        if title:
-            ax.set_title(title, fontsize=8)
     return fig

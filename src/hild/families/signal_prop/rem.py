@@ -6,9 +6,13 @@ beta sqrt(ln T) / d and the tokens have cosine c (the part shared by all keys ca
 The attention row A_j = exp(s_j) / sum_k exp(s_k) is then the Gibbs measure of a REM with T = e^{ln T}
 configurations, which freezes at beta_c(c) = sqrt(2 / (1 - c)):
 
-    beta < beta_c:  entropy H = ln T (1 - beta^2 (1 - c) / 2) + o(ln T),  participation ratio sum_j A_j^2 -> 0
+    beta < beta_c:  entropy H = ln T (1 - beta^2 (1 - c) / 2) + o(ln T),  IPR = sum_j A_j^2 -> 0
     beta > beta_c:  the weights converge to a Poisson-Dirichlet law PD(m), m = beta_c / beta, so
                     sum_j A_j^2 -> 1 - m and H -> psi(1) - psi(1 - m) = O(1)  (entropy collapse).
+
+IPR = sum_j A_j^2 is the inverse participation ratio of the row (Derrida's Y_2, called the participation
+ratio in the REM literature): 1 / IPR is the effective number of attended tokens (T when uniform, 1 when
+frozen on one token).
 
 (The PD(m) averages follow from E sum_j f(A_j) = E f(X)/X, X ~ Beta(1 - m, m).) Both limits are reached
 only slowly, in ln T; `finite_rem` gives the same statistics at finite T for i.i.d. Gaussian scores
@@ -31,10 +35,13 @@ def beta_c(c):
         return np.sqrt(2.0 / np.maximum(1.0 - c, 0.0))
 
 
-def participation_ratio(beta, c):
-    """sum_j A_j^2 as T -> infinity: 1 - beta_c / beta above the freezing point, 0 below."""
+def inverse_participation_ratio(beta, c):
+    """IPR = sum_j A_j^2 as T -> infinity: 1 - beta_c / beta above the freezing point, 0 below."""
     m = beta_c(c) / np.maximum(np.asarray(beta, dtype=float), 1e-300)
     return np.where(m < 1.0, 1.0 - np.minimum(m, 1.0), 0.0)
+
+
+participation_ratio = inverse_participation_ratio  # the earlier name (Derrida's "participation ratio" Y_2)
 
 
 def entropy(beta, c, T):
@@ -50,7 +57,7 @@ def entropy(beta, c, T):
 
 @functools.lru_cache(maxsize=8)
 def _table(T: int, rows: int, seed: int, points: int = 161, top: float = 16.0, corrs: int = 21):
-    """Row entropy, participation ratio and the overlap of two rows whose scores have correlation c, for
+    """Row entropy, inverse participation ratio and the overlap of two rows whose scores have correlation c, for
     softmax(sigma g) with g ~ N(0, I_T), on a grid of sigma x c (a fixed table of standard normals)."""
     rng = np.random.default_rng(seed)
     g, h = rng.standard_normal((rows, T)), rng.standard_normal((rows, T))
@@ -71,7 +78,7 @@ def _table(T: int, rows: int, seed: int, points: int = 161, top: float = 16.0, c
 
 
 def finite_rem(beta, c, T: int, rows: int = 256, seed: int = 0):
-    """(entropy in nats, participation ratio, row overlap X) of a finite-T REM: T i.i.d. Gaussian scores of
+    """(entropy in nats, inverse participation ratio, row overlap X) of a finite-T REM: T i.i.d. Gaussian scores of
     variance beta^2 (1 - c) ln T per row, two rows' scores correlated by c (the tokens' cosine, as for
     queries of cosine c), averaged over `rows` draws (seed `seed`), interpolated in (sigma, c)."""
     from scipy.interpolate import RegularGridInterpolator

@@ -1,17 +1,23 @@
-"""The real random transformer stack at finite width (JAX): forward signal, attention statistics, gradients.
+"""The real random transformer stack at finite width d (JAX): forward signal, attention statistics, gradients.
+
+Inputs (`_inputs`): T tokens built from one shared direction z and T independent directions xi_i, all standard
+Gaussian in R^d; xi_i is made orthogonal to z, both are normalised, and token i is
+x_i = sqrt(d) (sqrt(p0) z / |z| + sqrt(1 - p0) xi_i / |xi_i|), then LayerNorm'ed (centred over features,
+root mean square 1). So |x_i|^2 = d and x_i . x_k / d = p0 + (1 - p0) xi_i . xi_k / (|xi_i| |xi_k|): every pair's
+cosine is p0 up to O(1 / sqrt d), their mean p0 up to O(1 / (T sqrt d)) (and O(1 / d) from the centring).
 
 Weights are drawn per block from keys folded from (seed, block) inside a `lax.scan` over the L blocks; the
-whole stack is vmapped over seeds and over hyper-parameter points (same shapes: one compilation).
-Inputs: T tokens of mean cosine p0 (see _inputs). Per layer: the mean, standard deviation and quantiles of the
-T(T - 1)/2 off-diagonal token cosines and the mean squared norm per dimension q; per block: the attention
-entropy and participation ratio sum_j A_ij^2 (mean over rows and heads); gradients: the norm of d loss / d x_l for the token-mean readout
-loss = r . mean_i x_L,i (r ~ N(0, I_d / d)), by backpropagation (jax.grad with respect to zero shifts added
-to every layer's output), relative to the top layer. Float32 by default.
+whole stack is vmapped over seeds and over hyper-parameter points (same shapes: one compilation). Per layer:
+the mean, standard deviation and quantiles of the T(T - 1)/2 off-diagonal token cosines and the mean squared
+norm per dimension q; per block, on the layer it produces: the mean token cosine after the attention sub-block
+(cos_attn), the attention entropy and the inverse participation ratio sum_j A_ij^2 (mean over rows and heads);
+gradients: the norm of d loss / d x_l for the token-mean readout loss = r . mean_i x_L,i (r ~ N(0, I_d / d)), by
+backpropagation (jax.grad with respect to zero shifts added to every layer's output), relative to the top
+layer. Float32 by default.
 """
 from __future__ import annotations
 
 import functools
-import json
 
 import jax
 import jax.numpy as jnp
@@ -19,9 +25,14 @@ import numpy as np
 import xarray as xr
 
 from hild.core import validation as check
+from hild.families.signal_prop.theory import HYPER
 
 QUANTILES = (0.05, 0.5, 0.95)
-HYPER = ("beta", "sigma_v2", "sigma_w2", "sigma_b2", "alpha_A", "alpha_M")
+DTYPES = ("float32", "float64")
+MEMORY_LIMIT = 24 * 2 ** 30
+"""The largest simulation accepted, in bytes estimated by `memory_estimate`."""
+PER_BLOCK = ("cos_attn", "entropy", "attention_ipr")
+"""The per-block records, put on the layer each block produces (NaN at layer 0)."""
 
 
 def _layer_norm(x):
@@ -69,18 +80,21 @@ def _mlp(w, x, hp, act):
 
 
 def _block(key, x, hp, T, heads, mlp, norm):
+    """One block; returns its output, the mean token cosine after the attention sub-block, entropy and IPR."""
     w = _weights(key, x.shape[-1], heads, x.dtype)
     if norm == "post":
-        o, H, pr = _attention(w, x, hp, T, heads)
+        o, H, ipr = _attention(w, x, hp, T, heads)
         x = _layer_norm(hp["alpha_A"] * x + o)
+        c_attn = _geometry(x)[0]
         if mlp is not None:
             x = _layer_norm(hp["alpha_M"] * x + _mlp(w, x, hp, _activation(mlp)))
     else:
-        o, H, pr = _attention(w, _layer_norm(x), hp, T, heads)
+        o, H, ipr = _attention(w, _layer_norm(x), hp, T, heads)
         x = hp["alpha_A"] * x + o
+        c_attn = _geometry(x)[0]
         if mlp is not None:
             x = hp["alpha_M"] * x + _mlp(w, _layer_norm(x), hp, _activation(mlp))
-    return x, H, pr
+    return x, c_attn, H, ipr
 
 
 def _cosines(x):
@@ -97,8 +111,9 @@ def _geometry(x):
 
 
 def _inputs(z, xi, p0):
-    """T tokens sqrt(p0) z + sqrt(1 - p0) xi_i with |z|^2 = |xi_i|^2 = d and xi_i orthogonal to z: norms d and
-    cosines p0 + (1 - p0) xi_i . xi_k / d, of mean p0 up to O(1 / sqrt(d T)) (and LN's centring)."""
+    """T tokens sqrt(d) (sqrt(p0) z / |z| + sqrt(1 - p0) xi_i / |xi_i|), xi_i made orthogonal to z, then
+    LayerNorm'ed: squared norms d and cosines p0 + (1 - p0) xi_i . xi_k / (|xi_i| |xi_k|), of mean p0 up to
+    O(1 / (T sqrt d)) (and LN's centring, O(1 / d)); see the module docstring."""
     d = z.shape[0]
     z = z / jnp.linalg.norm(z)
     xi = xi - (xi @ z)[:, None] * z
@@ -120,17 +135,18 @@ def _run(keys, hp, *, T, d, L, heads, mlp, norm, dtype, full=False):
         def forward(shifts):
             def step(x, inp):
                 k, shift = inp
-                x, H, pr = _block(k, x, hp, T, heads, mlp, norm)
+                x, c_attn, H, ipr = _block(k, x, hp, T, heads, mlp, norm)
                 x = x + shift
-                return x, (x, H, pr)
-            xL, (xs, H, pr) = jax.lax.scan(step, x0 + shifts[0], (layer_keys, shifts[1:]))
-            return readout @ xL.mean(0), (jnp.concatenate([x0[None], xs]), H, pr)
+                return x, (x, c_attn, H, ipr)
+            xL, (xs, c_attn, H, ipr) = jax.lax.scan(step, x0 + shifts[0], (layer_keys, shifts[1:]))
+            return readout @ xL.mean(0), (jnp.concatenate([x0[None], xs]), c_attn, H, ipr)
 
         shifts = jnp.zeros((L + 1, T, d), dtype)
-        grads, (xs, H, pr) = jax.grad(forward, has_aux=True)(shifts)
+        grads, (xs, c_attn, H, ipr) = jax.grad(forward, has_aux=True)(shifts)
         cos, sd, q = jax.vmap(_geometry)(xs)
         gnorm = jnp.sqrt((grads ** 2).sum((-2, -1)))
-        out = {"cos": cos, "cos_sd": sd, "q": q, "entropy": H, "pr": pr, "grad_ratio": gnorm / gnorm[-1]}
+        out = {"cos": cos, "cos_sd": sd, "q": q, "cos_attn": c_attn, "entropy": H, "attention_ipr": ipr,
+               "grad_ratio": gnorm / gnorm[-1]}
         if full:
             out["cosines"] = jax.vmap(_cosines)(xs)
         return out
@@ -138,45 +154,81 @@ def _run(keys, hp, *, T, d, L, heads, mlp, norm, dtype, full=False):
     return jax.vmap(lambda ks, h: jax.vmap(lambda k: one(k, h))(ks))(keys, hp)
 
 
-def run_points(sc, points: dict, seeds: int = 1, seed: int = 0, dtype: str = "float32", full: bool = False) -> dict:
-    """Simulate the scenario `sc` at G hyper-parameter points (dict of equal-length arrays overriding sc's
-    beta, sigma_v2, sigma_w2, sigma_b2, alpha_A, alpha_M, p0) and `seeds` seeds each: numpy arrays with leading
-    axes (G, seed). Seed s of every point uses key (seed + s). full: also every layer's T x T cosine matrix."""
-    seeds, seed = check.integer("seeds", seeds, 1), check.integer("seed", seed, 0)
-    if dtype not in ("float32", "float64"):
+def memory_estimate(sc, d: int, seeds: int, points: int = 1, dtype: str = "float32") -> int:
+    """Bytes a simulation keeps for backpropagation: points x seeds x L blocks x twice (the block's draw of
+    5 d^2 + 3 d weights, its T d outputs and heads T^2 attention weights) numbers of `dtype`. (Measured:
+    signal_prop.critical_residual at paper size, 28 points x 3 seeds x 64 blocks at d = 256, T = 128, peaks at
+    13 GB resident against this estimate's 16 GB.)"""
+    per_block = 2 * (5 * d * d + 3 * d + sc.T * d + sc.heads * sc.T ** 2)
+    return int(points * seeds * sc.L * per_block * np.dtype(dtype).itemsize)
+
+
+def check_arguments(sc, d: int, seeds: int, seed: int, dtype: str, points: int = 1) -> None:
+    """Raise ValueError naming the argument if a simulation of `sc` at width d is invalid or too large."""
+    check.integer("d", d, 2)
+    if d % sc.heads:
+        raise ValueError(f"d must be a multiple of heads = {sc.heads}; got {d}")
+    check.integer("seeds", seeds, 1)
+    check.integer("seed", seed, 0)
+    if dtype not in DTYPES:
         raise ValueError(f"dtype must be 'float32' or 'float64'; got {dtype!r}")
+    need = memory_estimate(sc, d, seeds, points, dtype)
+    if need > MEMORY_LIMIT:
+        raise ValueError(f"d = {d}, seeds = {seeds}, {points} points, L = {sc.L}: the simulation needs about "
+                         f"{need / 2 ** 30:.1f} GiB, more than {MEMORY_LIMIT / 2 ** 30:.0f} GiB")
+
+
+def run_points(sc, points: dict, seeds: int = 1, seed: int = 0, dtype: str = "float32", full: bool = False,
+               d: int | None = None) -> xr.Dataset:
+    """Simulate the scenario `sc` at G hyper-parameter points, `seeds` seeds each, in one compiled call.
+
+    **Arguments:**
+    - `points`: a dict of equal-length arrays overriding sc's beta, sigma_v2, sigma_w2, sigma_b2, alpha_A,
+      alpha_M, p0 ({} : the scenario itself, G = 1).
+    - `seeds`, `seed`: seed s of every point uses the integer key seed + s.
+    - `d`: the width (default the scenario's field d).
+    - `full`: also every layer's T x T cosine matrix (`cosines`, dims layer, token, token_).
+
+    **Returns:** a Dataset over (point, seed, layer) with cos, cos_sd, q, grad_ratio and, per block on the layer
+    it produces (NaN at layer 0), cos_attn, entropy, entropy_ratio, attention_ipr; the points' parameters as
+    coordinates along `point`. No divergence flags and no provenance (`RandomTransformer.simulate` adds both).
+    """
+    d = sc.d if d is None else d
     unknown = set(points) - set(HYPER + ("p0",))
     if unknown:
         raise ValueError(f"points may only set {', '.join(HYPER + ('p0',))}; got {sorted(unknown)}")
     G = len(next(iter(points.values()))) if points else 1
+    check_arguments(sc, d, seeds, seed, dtype, G)
     hp = {k: np.broadcast_to(np.asarray(points.get(k, getattr(sc, k)), dtype=float), (G,)) for k in HYPER + ("p0",)}
     for k, v in hp.items():
         if np.any(v < 0) or not np.all(np.isfinite(v)) or (k == "p0" and np.any(v >= 1)):
             raise ValueError(f"{k} must be finite numbers >= 0{' and < 1' if k == 'p0' else ''}; got {v.tolist()}")
     base = jax.vmap(jax.random.PRNGKey)(jnp.arange(seed, seed + seeds))
     keys = jnp.broadcast_to(base, (G,) + base.shape)
-    ctx = jax.enable_x64(True) if dtype == "float64" else jax.enable_x64(False)
-    with ctx:
-        out = _run(keys, {k: jnp.asarray(v, dtype) for k, v in hp.items()}, T=sc.T, d=sc.d, L=sc.L,
+    with jax.enable_x64(dtype == "float64"):
+        out = _run(keys, {k: jnp.asarray(v, dtype) for k, v in hp.items()}, T=sc.T, d=d, L=sc.L,
                    heads=sc.heads, mlp=sc.mlp_or_none, norm=sc.norm, dtype=dtype, full=full)
-        return {k: np.asarray(v, dtype=float) for k, v in out.items()}
+        out = {k: np.asarray(v, dtype=float) for k, v in out.items()}
+    dims = ("point", "seed", "layer")
+    pad = lambda a: np.concatenate([np.full((G, seeds, 1), np.nan), a], axis=-1)  # noqa: E731
+    data = {k: (dims, out[k]) for k in ("cos", "cos_sd", "q", "grad_ratio")}
+    data.update({k: (dims, pad(out[k])) for k in PER_BLOCK})
+    data["entropy_ratio"] = (dims, pad(out["entropy"] / np.log(sc.T)))
+    if full:
+        data["cosines"] = (dims + ("token", "token_"), out["cosines"])
+    coords = {"point": np.arange(G), "seed": np.arange(seed, seed + seeds), "layer": np.arange(sc.L + 1),
+              **{k: ("point", hp[k]) for k in points}}
+    return xr.Dataset(data, coords=coords)
 
 
-def simulate(sc, seeds: int = 1, seed: int = 0, dtype: str = "float32") -> xr.Dataset:
-    """The real stack at the scenario's hyper-parameters, as a Dataset with a seed dimension."""
-    out = {k: v[0] for k, v in run_points(sc, {}, seeds, seed, dtype, full=True).items()}
+def simulate(sc, seeds: int = 1, seed: int = 0, dtype: str = "float32", d: int | None = None) -> xr.Dataset:
+    """The real stack at the scenario's hyper-parameters and width d (default the field d): a Dataset over
+    (seed, layer) with the variables of `run_points` and cos_quantile (the QUANTILES of the pairwise cosines); no
+    flags or provenance (`RandomTransformer.simulate` adds both)."""
+    ds = run_points(sc, {}, seeds, seed, dtype, full=True, d=d).isel(point=0, drop=True)
     iu = np.triu_indices(sc.T, 1)
-    out["cos_quantile"] = np.moveaxis(np.quantile(out.pop("cosines")[..., iu[0], iu[1]], QUANTILES, axis=-1), 0, -1)
-    layer, blocks = np.arange(sc.L + 1), np.arange(1, sc.L + 1)
-    finite = np.all(np.isfinite(out["cos"]), axis=1) & np.all(np.isfinite(out["grad_ratio"]), axis=1)
-    ds = xr.Dataset(
-        {"cos": (("seed", "layer"), out["cos"]), "cos_sd": (("seed", "layer"), out["cos_sd"]),
-         "cos_quantile": (("seed", "layer", "quantile"), out["cos_quantile"]), "q": (("seed", "layer"), out["q"]),
-         "grad_ratio": (("seed", "layer"), out["grad_ratio"]), "entropy": (("seed", "block"), out["entropy"]),
-         "entropy_ratio": (("seed", "block"), out["entropy"] / np.log(sc.T)), "pr": (("seed", "block"), out["pr"]),
-         "diverged": ("seed", ~finite)},
-        coords={"seed": np.arange(seed, seed + seeds), "layer": layer, "block": blocks,
-                "quantile": list(QUANTILES)},
-        attrs=sc.attrs("simulation"))
-    ds.attrs.update({"d": sc.d, "seeds": json.dumps(list(range(seed, seed + seeds))), "dtype": dtype})
-    return ds
+    pairs = ds["cosines"].values[..., iu[0], iu[1]]
+    q = np.moveaxis(np.quantile(pairs, QUANTILES, axis=-1), 0, -1)
+    ds = ds.drop_vars("cosines")
+    ds["cos_quantile"] = (("seed", "layer", "quantile"), q)
+    return ds.assign_coords(quantile=list(QUANTILES))
