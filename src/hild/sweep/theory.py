@@ -19,7 +19,7 @@ def unit_sizes(scenarios: list) -> dict[str, int]:
     return {dim: max(s.get(dim, 0) for s in sizes) for dim in sizes[0]}
 
 
-def theory_sweep(grid: Grid, chunk: int = 256, **options) -> xr.Dataset:
+def theory_sweep(grid: Grid, *, chunk: int = 256, **options) -> xr.Dataset:
     """The theory at every grid point: one dimension per crossed axis (or `point` for zipped axes),
     then the model's axis and unit dimensions. `options` go to the model's theory (e.g. t_max,
     n_points for the committee machine)."""
