@@ -189,13 +189,9 @@ def test_cli_run_cumulants(tmp_path):
     assert step.exit_code == 2 and "exponents" in step.output  # START:STOP:STEP is not the range syntax
 
 
-def test_claim_spectral_baseline_quick():
-    result = reproduce("cumulants.spectral_baseline", "quick")
-    assert result.holds, result.summary()
-
-
-def test_claim_correlated_latents_quick():
-    result = reproduce("cumulants.correlated_latents", "quick")
+def test_claim_correlated_latents_quick(quick_claim):
+    """(Every claim's verdict at quick size: tests/test_claims.py; this reads the same run.)"""
+    result = quick_claim("cumulants.correlated_latents")
     assert len(result.checks) == 3 and result.holds, result.summary()
 
 
@@ -204,10 +200,10 @@ def _check(result, label):
     return found
 
 
-def test_claim_fastica_d4_quick():
+def test_claim_fastica_d4_quick(quick_claim):
     """The real code path at quick size: smoothed SGD's exponent 2 is already resolved at d = 8..32; FastICA and
     online SGD need the paper size (d >= 8 and more seeds) to resolve theirs."""
-    result = reproduce("cumulants.fastica_d4", "quick")
+    result = quick_claim("cumulants.fastica_d4")
     assert len(result.checks) == 3
     assert _check(result, "smoothed SGD").passed, result.summary()
     assert np.isfinite(result.numbers["FastICA (log cosh): theta"])

@@ -128,8 +128,8 @@ def test_bad_samples_and_fits_are_refused():
         fit_exponent(da, 1.5)
 
 
-def test_claim_at_quick_size(tmp_path):
-    result = hild.claims.reproduce("cumulants.nn_vs_random_features", size="quick")
+def test_claim_at_quick_size(quick_claim, tmp_path):
+    result = quick_claim("cumulants.nn_vs_random_features")
     assert len(result.checks) == 6 and all(np.isfinite(c.measured) for c in result.checks)
     assert result.holds, result.summary()
     assert {"summary.json", "figure.png"} <= {p.name for p in result.save(tmp_path)}

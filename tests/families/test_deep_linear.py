@@ -141,20 +141,7 @@ def test_figure_draws_theory_and_simulation():
     assert len(fig.axes) == 3
 
 
-QUICK = ["deep_linear.saxe_modes", "deep_linear.lambda_balanced", "deep_linear.get_rich_quick"]
-
-
-@pytest.mark.parametrize("name", QUICK)
-def test_claim_holds_at_quick_size(name):
-    result = hild.reproduce(name, size="quick")
-    assert result.holds, result.summary()
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", QUICK)
-def test_claim_holds_at_paper_size(name):
-    result = hild.reproduce(name, size="paper")
-    assert result.holds, result.summary()
+# the claims' verdicts at quick and paper size: tests/test_claims.py
 
 
 def test_per_mode_imbalances_are_exact_against_gd():

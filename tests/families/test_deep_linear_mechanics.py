@@ -147,17 +147,7 @@ def test_bad_input():
         ae.simulate(cov, 0.1, 2, init_scale=0.0)
 
 
-@pytest.mark.parametrize("name", ["deep_linear.conservation_laws", "deep_linear.linear_autoencoder"])
-def test_claims_quick(name):
-    result = hild.reproduce(name, size="quick")
-    assert result.holds, result.summary()
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", ["deep_linear.conservation_laws", "deep_linear.linear_autoencoder"])
-def test_claims_paper(name):
-    result = hild.reproduce(name, size="paper")
-    assert result.holds, result.summary()
+# the claims' verdicts at quick and paper size: tests/test_claims.py
 
 
 def test_mechanics_scenario_approaches_the_gradient_flow_laws_as_lr_falls():

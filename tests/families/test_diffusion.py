@@ -1,12 +1,17 @@
-"""hild.diffusion: theory against the real training and sampling, exact special cases, bad input, quick claims."""
+"""hild.families.diffusion: theory against the real training and sampling, exact special cases, bad input,
+the scenario protocol, quick claims."""
+import dataclasses
+import json
+
 import numpy as np
 import pytest
 
 import hild
-import hild.claims.diffusion  # noqa: F401  (registers the diffusion claims)
-from hild.families.diffusion import (LinearDiffusion, alpha_bar, contraction, denoiser_modes, figure, gaussian_kl, gd_modes,
-                            generated_variance, kl_expected, kl_modes, kl_proportional, linear, losses, moments,
-                            noise_variance, one_minus_alpha_bar)
+from hild.analysis.compare import compare
+from hild.core import PROVENANCE
+from hild.families.diffusion import (LinearDiffusion, alpha_bar, contraction, denoiser_modes, figure, gaussian_kl,
+                                     gd_modes, generated_variance, kl_expected, kl_modes, kl_proportional, linear,
+                                     losses, moments, noise_variance, one_minus_alpha_bar, sampling_path)
 
 SHORT = linear(200, 1e-4, 0.04)  # a user-given schedule, short enough for end-to-end runs in a test
 
@@ -29,6 +34,14 @@ def test_theory_matches_gd_and_sampling_end_to_end(d, N):
         assert float(np.abs((sim[loss] - th[loss]) / sim[f"{loss}_sem"]).max()) < 4.5, loss
     assert float(np.abs(sim.memorisation - th.memorisation).max()) < 0.05 * float(th.memorisation.max()) + 1e-4
     assert int(th.null_dims[0]) == max(d - N + 1, 0)
+    # the generated law along sampling: variance and mean of x_{t-1} per mode, sd h sqrt(2/n) and sqrt(h/n);
+    # a sampled path is smooth in t (its maximum over t is not a normal variable): pointwise at t = T/2, and
+    # the root mean square over the whole path
+    z_h = (sim.h_sampling - th.h_sampling) / (th.h_sampling * np.sqrt(2 / n))
+    z_m = (sim.mean_sampling - th.mean_sampling) / np.sqrt(th.h_sampling / n)
+    for z in (z_h, z_m):
+        assert float(np.abs(z.sel(t=len(SHORT) // 2)).max()) < 4.5
+        assert 0.7 < float(np.sqrt((z ** 2).mean())) < 1.3
 
 
 def test_same_seed_same_numbers_and_flow_sampler():
@@ -77,6 +90,14 @@ def test_sampling_recursion_with_the_minimiser_reproduces_the_empirical_spectrum
     for t in range(len(betas) - 1, -1, -1):
         s = ((1 - betas[t] * w[t] / np.sqrt(om[t])) / np.sqrt(1 - betas[t])) ** 2 * s + betas[t]
     np.testing.assert_allclose(h, s, rtol=1e-12)
+    c = contraction(betas, ab, om, w, "ddpm")
+    var, mean = sampling_path(c, noise_variance(betas, "ddpm", True), np.full(len(lam), 2.0))
+    np.testing.assert_allclose(var[0], h, rtol=1e-10, atol=1e-300)  # after the last reverse step: the generated law
+    s, m = np.ones_like(lam), np.full(len(lam), 2.0)
+    for t in range(len(betas) - 1, len(betas) - 6, -1):  # the first reverse steps, one at a time
+        s, m = c[t] ** 2 * s + betas[t], c[t] * m
+        np.testing.assert_allclose(var[t], s, rtol=1e-12)
+        np.testing.assert_allclose(mean[t], m, rtol=1e-12)
     flow = generated_variance(contraction(betas, ab, om, w, "flow"), noise_variance(betas, "flow", True))
     np.testing.assert_allclose(flow[3:], lam[3:], rtol=0.01)  # DDIM is a discretisation: 13% low at lambda = 1e-3
     assert flow[0] < 1e-20
@@ -132,6 +153,14 @@ def test_divergence_is_detected_in_theory_and_simulation():
     sim = sc.simulate(n_samples=100, n_loss=100)
     assert bool(th.diverged[0]) and bool(sim.diverged[0])
     assert np.isnan(th.kl[0]) and np.isnan(sim.kl[0])
+    # the Blowup rule: diverged from the first diffusion step at which some |w| > 1e6 (of the mean GD iterate)
+    mom = sc.moments(0)
+    a, w_star = denoiser_modes(alpha_bar(SHORT), one_minus_alpha_bar(SHORT), mom.lam_hat)
+    first = 1 + int(np.argmax((np.abs(gd_modes(w_star, a, sc.lr, sc.steps)) > 1e6).any(1)))
+    assert float(th.t_diverged[0]) == first and np.isfinite(sim.t_diverged[0])
+    assert np.isnan(th.w.isel(seed=0).sel(t=slice(first, None))).all()
+    stable = LinearDiffusion(d=8, N=24, betas=SHORT, lr=0.1, steps=40).theory()
+    assert not bool(stable.diverged[0]) and np.isnan(stable.t_diverged[0])
 
 
 @pytest.mark.parametrize("kwargs, match", [
@@ -157,6 +186,18 @@ def test_divergence_is_detected_in_theory_and_simulation():
     ({"draws": 0}, "draws must be an integer >= 1"),
     ({"sampler": "ddim"}, "sampler must be one of"),
     ({"final_noise": "yes"}, "final_noise must be True or False"),
+    ({"lr": "fast"}, r"lr must be a finite number in \(0, inf\); got 'fast'"),
+    ({"d": "2"}, "d must be an integer >= 1; got '2'"),
+    ({"start": "zero"}, "start must be one of 'centred', 'raw'"),
+    ({"training_seed": -1}, "training_seed must be an integer >= 0"),
+    ({"training_set": np.zeros((2, 2))}, r"training_set must be a finite 3x2 matrix; got shape \(2, 2\)"),
+    ({"training_set": "missing.npy"}, "training_set: cannot read 'missing.npy'"),
+    ({"training_set": [["a", "b"]]}, "training_set must be an array of numbers"),
+    ({"training_mean": [0.0, 0.0]}, "training_mean and training_covariance must be given together"),
+    ({"N": 2, "training_mean": [0.0, 0.0], "training_covariance": np.eye(2)},
+     r"training_covariance must have rank <= N - 1 = 1 \(the covariance of N points\); got rank 2"),
+    ({"training_mean": [0.0], "training_covariance": np.eye(2)}, "training_mean must be 2 finite numbers"),
+    ({"training_seed": 1, "training_set": np.zeros((3, 2))}, "the training set is given twice"),
 ])
 def test_bad_input_is_refused_naming_the_parameter(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -176,8 +217,88 @@ def test_bad_run_arguments_are_refused():
                           ({"denoiser": "exact", "n_samples": 2}, "n_samples must be 0 or > d = 2")]:
         with pytest.raises(ValueError, match=match):
             sc.simulate(**kwargs)
+        with pytest.raises(ValueError, match=match):  # what sweeps and `hild run` call before anything runs
+            sc.check_simulation(**kwargs)
+    with pytest.raises(ValueError, match="simulate: got an unexpected keyword argument 'd'"):
+        sc.check_simulation(d=4)
+    with pytest.raises(ValueError, match="n_samples, d, T: the simulation of one seed needs about"):
+        LinearDiffusion(d=2000, N=3).check_simulation(n_samples=10 ** 6)
     with pytest.raises(ValueError, match="steps must be an integer to record training"):
         sc.theory(n_points=5)
+
+
+def test_protocol_example_theory_against_simulation_through_compare():
+    """The registered example: theory and simulation share the headline variables on t; the gap to the exact
+    theory of the fixed training set shrinks with the size n_samples; provenance; too small a size is refused."""
+    cls = hild.models()["diffusion"]
+    assert cls is LinearDiffusion and (cls.axis, cls.size) == ("t", "n_samples")
+    ex = cls.example()
+    th = ex.theory()
+    assert "seed" not in th.dims and ex.fixed_training_set
+    gaps = []
+    for n in (50, 2000):
+        sim = ex.simulate(n_samples=n, seeds=4, n_loss=500)
+        c = compare(th, sim)
+        assert {"loss_train", "loss_test", "gap", "w", "h_sampling", "mean_sampling"} <= set(c.summary)
+        gaps.append(c.summary["h_sampling"]["mean_abs"])
+        assert c.summary["w"]["max_abs"] < 1e-12  # the exact denoisers themselves
+    assert gaps[1] < gaps[0] / 3  # ~ n^-1/2: 6.3 times smaller
+    assert set(PROVENANCE) <= set(th.attrs) and set(PROVENANCE) <= set(sim.attrs)
+    assert sim.attrs["size"] == "n_samples" and sim.attrs["n_samples"] == 2000 and sim.attrs["seeds"] == [0, 1, 2, 3]
+    assert th.attrs["dtype"] == "float64" and sim.attrs["dtype"] == "float32" and sim.attrs["axis"] == "t"
+    assert json.loads(sim.attrs["params"])["training_seed"] == 0 and not sim.diverged.any()
+    with pytest.raises(ValueError, match=r"n_samples must be 0 or > d = 6 .*; got 5"):
+        ex.simulate(n_samples=5)
+    assert len(ex.figure(th, sim).axes) == 3
+
+
+def test_training_set_from_a_seed_points_or_moments_gives_one_theory():
+    """The theory depends on the training set only through (mu_0, Sigma_0): the same numbers whether the set is
+    drawn by a seed (fixed or per simulated seed), given as points, or given by its moments."""
+    base = LinearDiffusion(d=5, N=4, spectrum="power_law", betas=SHORT, ridge=0.05)
+    per_seed = base.theory(seeds=1, seed=3).isel(seed=0)
+    drawn = dataclasses.replace(base, training_seed=3)
+    mom = drawn.moments()
+    S0 = mom.V @ np.diag(mom.lam_hat) @ mom.V.T
+    points = dataclasses.replace(base, training_set=mom.X)
+    given = dataclasses.replace(base, training_mean=mom.mu0, training_covariance=S0)
+    assert given.moments().rank == mom.rank == 3  # N - 1
+    np.testing.assert_allclose(given.moments().X.mean(0), mom.mu0, atol=1e-12)
+    for sc in (drawn, points, given):
+        th = sc.theory()
+        for name in ("kl", "h", "loss_train", "loss_test", "gap", "memorisation"):
+            np.testing.assert_allclose(th[name], per_seed[name], rtol=1e-9, atol=1e-12, err_msg=name)
+        # the generated mean in raw coordinates (V is arbitrary within the null space of Sigma_0)
+        np.testing.assert_allclose(sc.moments().V @ th["mean_generated"].values, mom.mu0, rtol=1e-9, atol=1e-12)
+    sim = given.simulate(n_samples=0, n_loss=2000, seeds=2, denoiser="exact")
+    assert np.isfinite(compare(given.theory(), sim, ["loss_train"]).summary["loss_train"]["max_in_sem"])
+
+
+def test_raw_start_shifts_the_generated_mean_as_the_linear_recursion_says():
+    """x_T ~ N(0, I) in raw coordinates: mean mu_0 - sqrt(alpha_bar_T) V diag(prod_t c_t) V^T mu_0, the same
+    variance as the centred start (whose mean is mu_0 exactly); sampled with the flow sampler, where the shift
+    is largest (prod c ~ sqrt(lambda_hat))."""
+    centred = LinearDiffusion(d=4, N=12, betas=SHORT, sampler="flow", training_seed=1)
+    raw = dataclasses.replace(centred, start="raw")
+    mom = raw.moments()
+    shifted = dataclasses.replace(raw, training_seed=None, training_set=mom.X + 3.0)  # a far-off mean: a visible shift
+    th_c, th_r, th_s = centred.theory(), raw.theory(), shifted.theory()
+    ab, om = alpha_bar(SHORT), one_minus_alpha_bar(SHORT)
+    _, w = denoiser_modes(ab, om, mom.lam_hat)
+    P = np.prod(contraction(SHORT, ab, om, w, "flow"), axis=0)
+    along = mom.V.T @ (mom.mu0 + 3.0)
+    np.testing.assert_allclose(th_s.mean_generated, along * (1 - np.sqrt(ab[-1]) * P), rtol=1e-12)
+    np.testing.assert_allclose(th_c.mean_generated, mom.V.T @ mom.mu0, rtol=1e-12)
+    np.testing.assert_allclose(th_r.h, th_c.h, rtol=1e-12)
+    np.testing.assert_allclose(th_s.h_sampling.sel(t=1), th_s.h, rtol=1e-10)
+    np.testing.assert_allclose(th_s.mean_sampling.sel(t=1), th_s.mean_generated, rtol=1e-10)
+    shift = np.abs(th_s.mean_generated - along)
+    assert float(shift.max()) > 0.1  # about sqrt(alpha_bar_T) sqrt(lambda_hat) |mu_0|
+    n = 20_000
+    sim = shifted.simulate(n_samples=n, seeds=2, n_loss=0)
+    z = np.abs(sim.mean_generated - th_s.mean_generated) / np.sqrt(th_s.h / n)
+    assert float(z.max()) < 4.5 and float((np.abs(sim.mean_generated - along) / np.sqrt(th_s.h / n)).max()) > 20
+    assert float(np.abs((sim.kl - th_s.kl) / sim.kl_sem).max()) < 4.5
 
 
 @pytest.mark.parametrize("name", ["diffusion.optimal_denoiser", "diffusion.kl_law", "diffusion.memorisation",

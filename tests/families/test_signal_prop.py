@@ -8,7 +8,6 @@ import pytest
 from typer.testing import CliRunner
 
 import hild
-from hild.claims import reproduce
 from hild.cli import app
 from hild.core.gaussian import relu_kernel
 from hild.families.signal_prop import (RandomTransformer, angle_exponent, beta_c, block, critical_residual, entropy,
@@ -195,19 +194,7 @@ def test_bad_input_elsewhere_is_refused():
         exponents({**BASE, "beta": 0.5}, 32, "relu", norm="pre")
 
 
-@pytest.mark.parametrize("name", ["signal_prop.layer_map", "signal_prop.two_failure_modes",
-                                  "signal_prop.critical_residual", "signal_prop.order_chaos"])
-def test_claims_quick(name):
-    result = reproduce(name, "quick")
-    assert result.holds, [c.as_dict() for c in result.checks if not c.passed]
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", ["signal_prop.layer_map", "signal_prop.two_failure_modes",
-                                  "signal_prop.critical_residual", "signal_prop.order_chaos"])
-def test_claims_paper(name):
-    result = reproduce(name, "paper")
-    assert result.holds, [c.as_dict() for c in result.checks if not c.passed]
+# the claims' verdicts at quick and paper size: tests/test_claims.py
 
 
 def test_cli_run_and_phase(tmp_path):

@@ -6,7 +6,6 @@ scenario), so a group compiles once. Unit dimensions are padded with NaN to the 
 """
 from __future__ import annotations
 
-import numpy as np
 import xarray as xr
 
 from hild.core.scenario import pad_units
