@@ -96,12 +96,14 @@ def test_a_wrongly_typed_parameter_is_refused_by_name(name):
 
 
 def _two_points(cls):
-    """A sweep axis over the first numeric sweepable parameter: the example's value and one 10% below."""
+    """A sweep axis over the first positive real sweepable parameter: the example's value and one 10% below
+    (an integer one, the example's value and one less, where there is no real one)."""
     example = cls.example()
-    for field in cls.sweepable:
-        value = getattr(example, field)
+    values = {field: getattr(example, field) for field in cls.sweepable}
+    for field, value in values.items():
         if isinstance(value, float) and value > 0:
             return field, (value, 0.9 * value)
+    for field, value in values.items():
         if isinstance(value, int) and not isinstance(value, bool) and value > 1:
             return field, (value, value - 1)
     pytest.skip(f"{cls.model} has no numeric sweepable parameter")
