@@ -61,11 +61,12 @@ def flag(ds: xr.Dataset, axis: str, bad: xr.DataArray) -> xr.Dataset:
         raise ValueError(f"divergence: the rule gives no {axis!r} dimension; got {bad.dims}")
     diverged = bad.any(axis)
     first = bad.argmax(axis)
-    after = diverged & (xr.DataArray(np.arange(ds.sizes[axis]), dims=axis) >= first)
     out = ds.copy()
-    for name, var in ds.data_vars.items():
-        if axis in var.dims and var.dtype.kind == "f":
-            out[name] = var.where(~after)
+    if bool(diverged.any()):  # blank the tails (skipped in the common case: nothing to blank)
+        after = diverged & (xr.DataArray(np.arange(ds.sizes[axis]), dims=axis) >= first)
+        for name, var in ds.data_vars.items():
+            if axis in var.dims and var.dtype.kind == "f":
+                out[name] = var.where(~after)
     at = ds[axis].isel({axis: first}, drop=True) if axis in ds.coords else first.astype(float)
     out["diverged"] = diverged.reset_coords(drop=True)
     out[f"{axis}_diverged"] = xr.where(diverged, at, np.nan).astype(float)
