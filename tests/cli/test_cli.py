@@ -148,23 +148,24 @@ def test_run_deep_linear_refuses_bad_input(args, message, tmp_path):
 def test_run_diffusion_writes_results_and_agrees_with_its_theory(tmp_path):
     out = tmp_path / "diff"
     result = runner.invoke(app, ["run", "diffusion", "--d", "8", "--N", "24", "--T", "200", "--beta-max", "0.04",
-                                 "--seeds", "2", "--n-samples", "20000", "--n-loss", "4000", "--out", str(out),
+                                 "--seeds", "4", "--n-samples", "20000", "--n-loss", "4000", "--out", str(out),
                                  "--json"])
     assert result.exit_code == 0, result.output
     assert {p.name for p in out.iterdir()} == {"theory.nc", "simulation.nc", "figure.png", "summary.json"}
     summary = json.loads((out / "summary.json").read_text())
-    agreement = summary["agreement"]
-    assert summary["simulation"]["denoiser"] == "exact" and agreement["w_max_abs"] < 1e-6
-    assert agreement["kl_max_z"] < 4 and agreement["gap_max_z"] < 4.5 and agreement["h_max_relative"] < 0.1
+    agreement = summary["agreement"]["variables"]
+    assert summary["size"] == {"name": "n_samples", "value": 20000} and not summary["diverged"]["simulation"]["runs"]
+    assert agreement["w"]["max_abs"] < 1e-6  # steps none: the exact denoisers
+    assert agreement["h_sampling"]["max_rel"] < 0.1 and agreement["loss_train"]["max_rel"] < 0.05
 
 
 @pytest.mark.parametrize("args, message", [
     (["--N", "0"], "N must be an integer >= 1"),
-    (["--d", "2", "--covariance", "COV"], "covariance must be positive semi-definite"),
-    (["--betas", "BETAS"], r"betas must hold numbers in the open interval (0, 1); got betas[1] = 1.5"),
+    (["--d", "2", "--spectrum", "given", "--covariance", "COV"], "covariance must be positive semi-definite"),
+    (["--betas", "BETAS", "--T", "none"], r"betas must hold numbers in the open interval (0, 1); got betas[1] = 1.5"),
     (["--beta-max", "1"], "beta_max must be a number in the open interval (0, 1)"),
-    (["--covariance", "MISSING"], "covariance: cannot read"),
-    (["--n-samples", "5"], "n_samples must be 0 or > d = 20"),
+    (["--spectrum", "given", "--covariance", "MISSING"], "covariance: cannot read"),
+    (["--n-samples", "5"], "n_samples must be 0 or > d = 6"),
     (["--seeds", "0"], "seeds must be"),
 ])
 def test_run_diffusion_refuses_bad_input(args, message, tmp_path):

@@ -301,18 +301,4 @@ def test_raw_start_shifts_the_generated_mean_as_the_linear_recursion_says():
     assert float(np.abs((sim.kl - th_s.kl) / sim.kl_sem).max()) < 4.5
 
 
-@pytest.mark.parametrize("name", ["diffusion.optimal_denoiser", "diffusion.kl_law", "diffusion.memorisation",
-                                  "diffusion.transition", "diffusion.train_test_gap"])
-def test_claim_holds_at_quick_size(name, tmp_path):
-    result = hild.reproduce(name, size="quick")
-    assert result.checks and all(np.isfinite(c.measured) for c in result.checks)
-    assert result.holds, result.summary()
-    assert {"summary.json", "figure.png"} <= {p.name for p in result.save(tmp_path)}
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", ["diffusion.optimal_denoiser", "diffusion.kl_law", "diffusion.memorisation",
-                                  "diffusion.transition", "diffusion.train_test_gap"])
-def test_claim_holds_at_paper_size(name):
-    result = hild.reproduce(name, size="paper")
-    assert result.holds, result.summary()
+# the claims' verdicts at quick and paper size: tests/test_claims.py

@@ -111,6 +111,26 @@ def moments(X: np.ndarray) -> Moments:
     return Moments(X, mu0, lam, V, rank)
 
 
+def from_moments(mean: np.ndarray, covariance: np.ndarray, N: int) -> Moments:
+    """Given empirical moments (mu_0, Sigma_0) and a training set of N points that has exactly them.
+
+    The points x_mu = mu_0 + sqrt(N) sum_{k <= r} Q_mu,k sqrt(lam_hat_k) v_k, with Q (N x r) orthonormal
+    columns orthogonal to (1, ..., 1) (a fixed Householder basis), have mean mu_0 and covariance
+    Sigma_0 = V diag(lam_hat) V^T; they exist when r = rank Sigma_0 <= N - 1. The theory depends on the
+    training set only through (mu_0, Sigma_0); the simulation trains on these points."""
+    mean, covariance = np.asarray(mean, dtype=float), np.asarray(covariance, dtype=float)
+    lam, V = np.linalg.eigh(covariance)
+    lam, V = np.clip(lam[::-1], 0.0, None), V[:, ::-1]
+    rank = int(np.sum(lam > 1e-10 * max(lam[0], 1e-300)))
+    lam[rank:] = 0.0
+    if rank > N - 1:
+        raise ValueError(f"training_covariance must have rank <= N - 1 = {N - 1} (the covariance of N points); "
+                         f"got rank {rank}")
+    Q = np.linalg.qr(np.column_stack([np.ones(N), np.eye(N)[:, :max(rank, 1)]]))[0][:, 1:rank + 1]
+    X = mean + np.sqrt(N) * (Q * np.sqrt(lam[:rank])) @ V[:, :rank].T
+    return Moments(X, mean, lam, V, rank)
+
+
 def training_moments(tgt: Target, N: int, seed: int) -> Moments:
     """The training set of `seed` (N samples, stream TRAIN) and its empirical moments."""
     return moments(tgt.sample(N, seed, TRAIN))

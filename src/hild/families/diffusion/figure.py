@@ -13,6 +13,7 @@ from hild.plot import STYLE
 
 
 def _first(da: xr.DataArray, seed):
+    """The training set `seed` of a per-seed result (a fixed training set's theory has no seed)."""
     return da.sel(seed=seed) if "seed" in da.dims else da
 
 
@@ -33,7 +34,8 @@ def figure(theory: xr.Dataset | None, simulation: xr.Dataset | None = None, seed
     (b) train and test loss against diffusion step t (theory lines, simulation Monte Carlo dots);
     (c) KL/d of this scenario (theory, simulation) on the Wishart law of E[KL]/d against N/d."""
     ref = theory if theory is not None else simulation
-    seed = int(ref.seed.values[0]) if seed is None else seed
+    seeds = simulation if simulation is not None else ref
+    seed = int(seeds.seed.values[0]) if seed is None and "seed" in seeds.coords else seed
     d, N = ref.sizes["mode"], int(json.loads(ref.attrs["params"])["N"])
     rank = np.arange(1, d + 1)
     sim = {} if simulation is None else simulation

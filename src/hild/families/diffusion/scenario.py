@@ -3,9 +3,12 @@
 Merger & Goldt, "Generalization dynamics of linear diffusion models", arXiv 2505.24769.
 
 Data: N samples x_mu ~ N(0, Sigma) in d dimensions, centred by their empirical mean mu_0 before
-training (samples are shifted back by mu_0). Model: eps_theta(x, t) = W_t x + b_t for t = 1..T.
-Loss at step t (the denoising score-matching loss of Ho et al., arXiv 2006.11239, summed over the d
-components, as in the paper's L = sum_t <||eps - eps_theta(x_t, t)||^2>):
+training (samples are shifted back by mu_0). The training set is drawn by each simulated seed
+(default), fixed (drawn once by `training_seed`, given as `training_set`, or built from given
+empirical moments `training_mean`, `training_covariance`: hild.families.diffusion.data.from_moments).
+Model: eps_theta(x, t) = W_t x + b_t for t = 1..T. Loss at step t (the denoising score-matching loss
+of Ho et al., arXiv 2006.11239, summed over the d components, as in the paper's
+L = sum_t <||eps - eps_theta(x_t, t)||^2>):
 
     L_t = (1/N) sum_mu E_eps ||eps - W_t x_t - b_t||^2 + ridge ||W_t||_F^2,
     x_t = sqrt(alpha_bar_t) x_mu + sqrt(1 - alpha_bar_t) eps
@@ -15,38 +18,97 @@ the expectation over eps replaced by `draws` fresh noise vectors per training po
 tau = lr * steps. steps = None is the minimiser of L_t (training to convergence); an integer is
 early stopping. ema > 0 uses the exponential moving average of the iterates (decay ema, started at
 0), as DDPM training does. GD converges when lr < 1 / (max(lam_hat_max, 1) + ridge).
-Sampling: DDPM (u_T ~ N(0, I), u_{t-1} = (u_t - beta_t eps_theta / sqrt(1 - alpha_bar_t)) / sqrt(1 - beta_t)
+Sampling: DDPM (v_{t-1} = (v_t - beta_t eps_theta / sqrt(1 - alpha_bar_t)) / sqrt(1 - beta_t)
 + sqrt(beta_t) z, the noise kept at t = 1 unless final_noise is False) or 'flow', the deterministic
-DDIM (eta = 0) discretisation of the probability-flow ODE (Song et al., arXiv 2010.02502).
+DDIM (eta = 0) discretisation of the probability-flow ODE (Song et al., arXiv 2010.02502), in the
+coordinates v_t = x_t - sqrt(alpha_bar_t) mu_0 of the centred data; the generated points are v_0 + mu_0.
+Start: 'centred' (v_T ~ N(0, I), the default: the generated mean is mu_0 exactly) or 'raw', the
+standard DDPM start x_T ~ N(0, I) in raw coordinates (v_T ~ N(-sqrt(alpha_bar_T) mu_0, I)). Both are
+exactly the raw-coordinate sampler with the denoiser eps = W_t (x - sqrt(alpha_bar_t) mu_0) + b_t
+(the affine minimiser on the raw data), since sqrt(alpha_bar_t / (1 - beta_t)) = sqrt(alpha_bar_{t-1});
+the raw start moves the generated mean to mu_0 - sqrt(alpha_bar_T) V diag(prod_t c_t) V^T mu_0
+(hild.families.diffusion.theory), the variance is the same.
+
+Protocol: axis `t` (the diffusion step; per-step losses and denoisers, and the generated law of
+x_{t-1} along sampling), size `n_samples` (the generated samples and, by default, the Monte Carlo
+samples of the losses: the sampled law and losses converge to the exact ones as n_samples grows;
+trained denoisers add SGD noise, set by draws and lr, on top).
 """
 from __future__ import annotations
 
-import json
+import inspect
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 
+from hild.core import Blowup, Scenario, register
 from hild.core import validation as check
 from hild.families.diffusion import schedule
-from hild.families.diffusion.data import SPECTRA, Moments, Target, target, training_moments
+from hild.families.diffusion.data import SPECTRA, Moments, Target, from_moments, moments, target, training_moments
 
 SAMPLERS = ("ddpm", "flow")
+STARTS = ("centred", "raw")
 CONVENTION = ("L_t = E||eps - W_t x_t - b_t||^2 (sum over d components) + ridge ||W_t||_F^2 on data centred by "
               "their empirical mean; GD theta <- theta - lr grad L_t from 0 with `draws` fresh noise vectors per "
               "point and step; tau = lr * steps; KL in nats over all d dimensions (Merger & Goldt, arXiv 2505.24769)")
+BLOWUP = Blowup(("w",), 1e6)
+"""Diverged where an eigenvalue w of a denoiser (diag V^T W_t V; NaN where W_t or b_t is not finite) is not
+finite or |w| > 1e6: GD on L_t is unstable (lr >= 1 / (alpha_bar lam_hat + 1 - alpha_bar + ridge))."""
 
 
+def _array(name: str, value):
+    """An array field: None, array-like, or the path of a .npy or whitespace-separated text file."""
+    if value is None or not isinstance(value, (str, Path)):
+        return value
+    path = Path(value)
+    try:
+        return np.load(path) if path.suffix == ".npy" else np.loadtxt(path, ndmin=1)
+    except (OSError, ValueError) as e:
+        raise ValueError(f"{name}: cannot read {str(path)!r} as a .npy or text array ({e})") from None
+
+
+def _numbers(name: str, value, ndim: int) -> np.ndarray:
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be an array of numbers (or a .npy / text file); got {value!r}") from None
+    if arr.ndim != ndim:
+        raise ValueError(f"{name} must be a {ndim}-d array of numbers; got shape {arr.shape}")
+    return arr
+
+
+@register
 @dataclass(frozen=True, kw_only=True)
-class LinearDiffusion:
+class LinearDiffusion(Scenario):
     """DDPM with linear denoisers trained on N Gaussian samples in d dimensions.
 
-    spectrum: 'isotropic' (Sigma = I), 'power_law' (lambda_k proportional to k^-exponent, tr Sigma = d)
-    or 'given' (covariance, a d x d positive semi-definite matrix). Schedule: linear from beta_min to
-    beta_max over T steps (T None: 1000), or a given array `betas` in (0, 1). ridge, lr, steps, ema,
-    draws: training (see the module docstring). sampler: 'ddpm' or 'flow'; final_noise: add the
-    sampler's noise at t = 1 (the floor beta_1 of the generated variance).
+    **Arguments:**
+    - `d`, `N`: dimension and number of training samples.
+    - `spectrum`: 'isotropic' (Sigma = I), 'power_law' (lambda_k proportional to k^-exponent, tr Sigma = d)
+      or 'given' (`covariance`, a d x d positive semi-definite matrix or its .npy / text file).
+    - `T`, `beta_min`, `beta_max`: the linear schedule (T None: 1000), or `betas`, a given schedule in (0, 1).
+    - `ridge`, `lr`, `steps`, `ema`, `draws`: training (see the module docstring).
+    - `sampler`: 'ddpm' or 'flow'; `final_noise`: add the sampler's noise at t = 1 (the floor beta_1 of the
+      generated variance); `start`: 'centred' or 'raw' (the standard x_T ~ N(0, I); see the module docstring).
+    - The training set (at most one of): `training_seed` (the set drawn by this integer seed, the same for
+      every simulated seed), `training_set` (N x d points), `training_mean` and `training_covariance` (its
+      empirical moments mu_0, Sigma_0, normalised by N, rank <= N - 1); none: each simulated seed draws its own.
     """
+
+    model: ClassVar[str] = "diffusion"
+    axis: ClassVar[str] = "t"
+    size: ClassVar[str] = "n_samples"
+    units: ClassVar[tuple[str, ...]] = ("mode",)
+    sweepable: ClassVar[tuple[str, ...]] = ("d", "N", "spectrum", "exponent", "beta_min", "beta_max", "ridge", "lr",
+                                            "steps", "ema", "draws", "sampler", "final_noise", "start",
+                                            "training_seed")
+    convention: ClassVar[str] = CONVENTION
+    divergence: ClassVar[Blowup] = BLOWUP
+    description: ClassVar[str] = ("DDPM with linear denoisers on N Gaussian samples: exact training, losses, "
+                                  "generated law and KL per training set")
+    papers: ClassVar[tuple[str, ...]] = ("2505.24769",)
 
     d: int
     N: int
@@ -64,8 +126,14 @@ class LinearDiffusion:
     draws: int = 1
     sampler: str = "ddpm"
     final_noise: bool = True
+    start: str = "centred"
+    training_seed: int | None = None
+    training_set: Any = None
+    training_mean: Any = None
+    training_covariance: Any = None
     target: Target = field(init=False, repr=False, compare=False)
     beta: np.ndarray = field(init=False, repr=False, compare=False)
+    given: Moments | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         set_ = lambda k, x: object.__setattr__(self, k, x)  # noqa: E731 (frozen dataclass)
@@ -74,16 +142,18 @@ class LinearDiffusion:
         if self.spectrum not in SPECTRA:
             raise ValueError(f"spectrum must be one of {', '.join(map(repr, SPECTRA))}; got {self.spectrum!r}")
         set_("exponent", check.real("exponent", self.exponent, minimum=0.0))
+        set_("covariance", _array("covariance", self.covariance))
         if (self.spectrum == "given") != (self.covariance is not None):
             given = "None" if self.covariance is None else "a matrix"
             raise ValueError("covariance must be given exactly when spectrum is 'given' "
                              f"(got spectrum {self.spectrum!r} and covariance {given})")
         if self.covariance is not None:
-            cov = check.covariance("covariance", self.covariance, self.d)
+            cov = check.covariance("covariance", _numbers("covariance", self.covariance, 2), self.d)
             set_("covariance", tuple(map(tuple, cov.tolist())))
         set_("target", target(self.spectrum, self.d, self.exponent, self.covariance))
+        set_("betas", _array("betas", self.betas))
         if self.betas is not None:
-            betas = schedule.check_betas("betas", self.betas)
+            betas = schedule.check_betas("betas", _numbers("betas", np.atleast_1d(self.betas), 1))
             if self.T is not None and self.T != len(betas):
                 raise ValueError(f"T must be None or len(betas) = {len(betas)} when betas is given; got {self.T!r}")
             set_("betas", tuple(betas.tolist()))
@@ -104,30 +174,61 @@ class LinearDiffusion:
             raise ValueError(f"ema must be a finite number in [0, 1); got {ema:g}")
         set_("ema", ema)
         set_("draws", check.integer("draws", self.draws, 1))
-        if self.sampler not in SAMPLERS:
-            raise ValueError(f"sampler must be one of {', '.join(map(repr, SAMPLERS))}; got {self.sampler!r}")
+        for name, allowed in (("sampler", SAMPLERS), ("start", STARTS)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {getattr(self, name)!r}")
         if not isinstance(self.final_noise, (bool, np.bool_)):
             raise ValueError(f"final_noise must be True or False; got {self.final_noise!r}")
         set_("final_noise", bool(self.final_noise))
+        set_("given", self._training_set())
+
+    def _training_set(self) -> Moments | None:
+        """Validate the training-set fields; the fixed training set's moments (None: drawn per seed)."""
+        for name in ("training_set", "training_mean", "training_covariance"):
+            object.__setattr__(self, name, _array(name, getattr(self, name)))
+        sources = [name for name in ("training_seed", "training_set", "training_mean")
+                   if getattr(self, name) is not None]
+        if (self.training_mean is None) != (self.training_covariance is None):
+            raise ValueError("training_mean and training_covariance must be given together "
+                             f"(got training_mean {'None' if self.training_mean is None else 'an array'} and "
+                             f"training_covariance {'None' if self.training_covariance is None else 'an array'})")
+        if len(sources) > 1:
+            raise ValueError(f"the training set is given twice ({' and '.join(sources)}); give at most one of "
+                             "training_seed, training_set, training_mean with training_covariance")
+        if self.training_seed is not None:
+            object.__setattr__(self, "training_seed", check.integer("training_seed", self.training_seed, 0))
+            return training_moments(self.target, self.N, self.training_seed)
+        if self.training_set is not None:
+            X = check.matrix("training_set", _numbers("training_set", self.training_set, 2), (self.N, self.d))
+            object.__setattr__(self, "training_set", tuple(map(tuple, X.tolist())))
+            return moments(X)
+        if self.training_mean is not None:
+            mu0 = check.vector("training_mean", _numbers("training_mean", self.training_mean, 1), self.d)
+            S0 = check.covariance("training_covariance",
+                                  _numbers("training_covariance", self.training_covariance, 2), self.d)
+            object.__setattr__(self, "training_mean", tuple(mu0.tolist()))
+            object.__setattr__(self, "training_covariance", tuple(map(tuple, S0.tolist())))
+            return from_moments(mu0, S0, self.N)
+        return None
+
+    @classmethod
+    def example(cls) -> "LinearDiffusion":
+        """d = 6, N = 12, the standard schedule, the exact minimiser, one fixed training set (seed 0)."""
+        return cls(d=6, N=12, training_seed=0)
+
+    def unit_sizes(self) -> dict[str, int]:
+        return {"mode": self.d}
 
     @property
-    def params(self) -> dict:
-        """All parameters as plain JSON-able values."""
-        return {"d": self.d, "N": self.N, "spectrum": self.spectrum, "exponent": self.exponent,
-                "covariance": None if self.covariance is None else [list(r) for r in self.covariance],
-                "T": self.T, "beta_min": self.beta_min, "beta_max": self.beta_max,
-                "betas": None if self.betas is None else list(self.betas), "ridge": self.ridge, "lr": self.lr,
-                "steps": self.steps, "ema": self.ema, "draws": self.draws, "sampler": self.sampler,
-                "final_noise": self.final_noise}
-
-    def attrs(self, kind: str) -> dict:
-        from hild import __version__
-        return {"model": "diffusion", "kind": kind, "params": json.dumps(self.params),
-                "hild_version": __version__, "convention": CONVENTION}
+    def fixed_training_set(self) -> bool:
+        """Whether the training set is fixed (the same for every seed) rather than drawn by each seed."""
+        return self.given is not None
 
     def moments(self, seed: int = 0) -> Moments:
-        """The training set drawn by integer `seed` and its empirical moments (the same for theory and simulation)."""
-        return training_moments(self.target, self.N, check.integer("seed", seed, 0))
+        """The training set and its empirical moments: the fixed one, else the one drawn by integer `seed`
+        (the same for theory and simulation)."""
+        seed = check.integer("seed", seed, 0)
+        return self.given if self.given is not None else training_moments(self.target, self.N, seed)
 
     def record_steps(self, n_points: int) -> np.ndarray:
         """The GD steps at which training is recorded: 0, p, 2p, ..., steps with p = steps // (n_points - 1)."""
@@ -138,20 +239,65 @@ class LinearDiffusion:
         inner = np.arange(n_points - 1) * per
         return np.concatenate([inner[inner < self.steps], [self.steps]]).astype(int)
 
-    def theory(self, seeds: int = 1, seed: int = 0, n_points: int | None = None, denoisers: bool = True):
-        """The exact theory for the training sets of seeds seed, ..., seed + seeds - 1 (hild.diffusion.theory).
+    def theory(self, *, seeds: int = 1, seed: int = 0, n_points: int | None = None, denoisers: bool = True):
+        """The exact theory (hild.families.diffusion.theory) for the training sets of the seeds seed, ...,
+        seed + seeds - 1 (a `seed` dimension), or of the fixed training set (no `seed` dimension).
 
-        n_points: also the mean GD trajectory of the denoisers at record_steps(n_points) (`w_path`).
-        denoisers: keep the per-(t, mode) denoiser eigenvalues w, w_star (large for many seeds)."""
+        **Arguments:**
+        - `seeds`, `seed`: the training sets drawn by these integer seeds (ignored for a fixed training set).
+        - `n_points`: also the mean GD trajectory of the denoisers at record_steps(n_points) (`w_path`).
+        - `denoisers`: keep the (t, mode) variables w, w_star, h_sampling, mean_sampling (large for many seeds).
+
+        **Returns:** an xarray.Dataset on the axis t."""
         from hild.families.diffusion.theory import theory
-        return theory(self, seeds=seeds, seed=seed, n_points=n_points, denoisers=denoisers)
+        seeds, seed = check.integer("seeds", seeds, 1), check.integer("seed", seed, 0)
+        return theory(self, seeds=range(seed, seed + seeds), n_points=n_points, denoisers=denoisers)
 
-    def simulate(self, seeds: int = 1, seed: int = 0, times=None, n_points: int | None = None,
-                 n_samples: int = 10_000, n_loss: int = 2_000, n_nn: int = 1_000, denoiser: str | None = None,
-                 dtype: str = "float32", progress: bool = False):
-        """Train the denoisers by GD with fresh noise and sample from them, at finite d (hild.diffusion.simulate).
+    def matching_theory(self, simulation, **options):
+        """The theory of the simulation's training sets (its seeds, or the fixed training set)."""
+        from hild.families.diffusion.theory import theory
+        seeds = [int(s) for s in simulation["seed"].values] if "seed" in simulation.dims else [0]
+        options.pop("seeds", None)
+        options.pop("seed", None)
+        if "n_points" not in options and "step" in simulation.dims:
+            options["n_points"] = simulation.sizes["step"]
+        return theory(self, seeds=seeds, **options)
 
-        denoiser None trains when steps is set and samples from the exact minimiser when steps is None."""
+    def simulate(self, *, n_samples: int = 1000, seeds: int = 1, seed: int = 0, times=None,
+                 n_points: int | None = None, n_loss: int | None = None, n_nn: int = 1_000,
+                 denoiser: str | None = None, dtype: str = "float32", progress: bool = False):
+        """Train the denoisers by GD with fresh noise and sample from them, at finite d
+        (hild.families.diffusion.simulate).
+
+        **Arguments:**
+        - `n_samples`: generated samples per seed (the size parameter; 0: no sampling, else > d).
+        - `seeds`, `seed`: the integer seeds seed, ..., seed + seeds - 1 (each draws the training set unless
+          it is fixed, and the GD and sampling noise).
+        - `times`: the diffusion steps trained (default all; sampling needs all).
+        - `n_points`: record the GD path at record_steps(n_points).
+        - `n_loss`: Monte Carlo samples per loss (None: n_samples; 0: no losses); `n_nn`: samples for the
+          nearest-neighbour distances.
+        - `denoiser`: 'trained' or 'exact' (the theory's denoisers); None: 'trained' when steps is set.
+        - `dtype`: 'float32' or 'float64'.
+
+        **Returns:** an xarray.Dataset with a `seed` dimension, on the axis t."""
         from hild.families.diffusion.simulate import simulate
         return simulate(self, seeds=seeds, seed=seed, times=times, n_points=n_points, n_samples=n_samples,
                         n_loss=n_loss, n_nn=n_nn, denoiser=denoiser, dtype=dtype, progress=progress)
+
+    def check_simulation(self, **arguments) -> None:
+        """Raise ValueError if `simulate(**arguments)` is invalid, before anything is allocated."""
+        from hild.families.diffusion.simulate import check_run
+        super().check_simulation(**arguments)
+        bound = inspect.signature(self.simulate).bind(**arguments)
+        bound.apply_defaults()
+        args = dict(bound.arguments)
+        args.pop("progress")
+        check_run(self, **args)
+
+    def figure(self, theory, simulation, title: str = ""):
+        """Spectra, losses over t and KL against N/d (hild.families.diffusion.figure)."""
+        from hild.families.diffusion.figure import figure
+        how = "minimiser" if self.steps is None else f"{self.steps} GD steps"
+        return figure(theory, simulation, title=title or f"linear diffusion d={self.d}, N={self.N}, {self.spectrum}, "
+                                                          f"{how}, {self.start} start")

@@ -4,7 +4,9 @@ Training (JAX): for every diffusion step t the affine predictor eps = W_t x + b_
 `steps` GD steps on the loss of hild.diffusion.scenario, its gradient taken by jax.grad on N x draws
 fresh noise vectors per step (keys folded from (seed, t, step)); a `lax.scan` over steps (records),
 vmapped over a chunk of diffusion steps, `lax.map` over the chunks: one compiled call per seed.
-Sampling: a `lax.scan` over t = T..1 of the DDPM or DDIM step on n_samples points at once.
+Sampling: a `lax.scan` over t = T..1 of the DDPM or DDIM step on n_samples points at once, in the
+eigenbasis of the empirical covariance (where the theory's denoisers are diagonal: O(n d) a step),
+recording the mean and variance of the points along it after every step (`h_sampling`, `mean_sampling`).
 Measurements (float64 on the host): the generated mean and covariance, their KL to the target
 corrected for the bias of fitting a Gaussian to n samples (the digamma formula at n), the fraction of
 generated variance outside the affine span of the training data, the distance of samples to their
@@ -27,19 +29,20 @@ from hild.families.diffusion.theory import (denoiser_modes, gaussian_kl, gd_mode
 from hild.progress import progress_bar
 
 DENOISERS = ("trained", "exact")
-BLOWUP = 1e6
+MEMORY = 8 * 2 ** 30  # bytes one seed's arrays (denoisers, samples, GD record) may take
 BUDGET = 2 ** 22  # floats in one step's noise batch across a chunk of diffusion steps
 
-DIMS = {"lambda_hat": ("mode",), "null_dims": (), "diverged": (), "w": ("t", "mode"), "w_offdiag": ("t",),
+DIMS = {"lambda_hat": ("mode",), "null_dims": (), "w": ("t", "mode"), "w_offdiag": ("t",),
         "b_norm": ("t",), "w_path": ("step", "t", "mode"), "w_offdiag_path": ("step", "t"),
         "b_norm_path": ("step", "t"),
         "loss_train": ("t",), "loss_train_sem": ("t",), "loss_test": ("t",), "loss_test_sem": ("t",), "gap": ("t",),
-        "gap_sem": ("t",), "h": ("mode",), "spectrum_generated": ("mode",), "kl_fit": (), "kl": (), "kl_sem": (),
-        "memorisation": (), "mean_error": (), "nn_distance": (), "nn_distance_test": ()}
+        "gap_sem": ("t",), "h": ("mode",), "mean_generated": ("mode",), "h_sampling": ("t", "mode"), "mean_sampling": ("t", "mode"),
+        "spectrum_generated": ("mode",), "kl_fit": (), "kl": (), "kl_sem": (), "memorisation": (), "mean_error": (),
+        "nn_distance": (), "nn_distance_test": ()}
 
 
-SAMPLE_VARIABLES = ("h", "spectrum_generated", "kl_fit", "kl", "kl_sem", "memorisation", "mean_error", "nn_distance",
-                    "nn_distance_test")
+SAMPLE_VARIABLES = ("h", "mean_generated", "h_sampling", "mean_sampling", "spectrum_generated", "kl_fit", "kl", "kl_sem",
+                    "memorisation", "mean_error", "nn_distance", "nn_distance_test")
 
 
 def _chunking(n_t: int, per_t: int) -> tuple[int, int]:
@@ -128,24 +131,34 @@ def train(scenario, mom: Moments, times: np.ndarray, seed: int, record: np.ndarr
 
 
 @functools.lru_cache(maxsize=16)
-def _sampler(kind: str):
-    def run(u, W, b, coef, key):
-        def step(u, x):
+def _sampler(kind: str, diagonal: bool):
+    """The reverse process in the empirical eigenbasis, p = v V: a scan over t = T..1 recording the mean and
+    the mean square of p after each step. diagonal: the denoisers are diagonal there (W: (T, d), O(n d) a step)."""
+    def run(p, W, b, coef, key):
+        def step(p, x):
             W, b, cf, t = x
-            eps = u @ W.T + b
+            eps = (p * W if diagonal else p @ W.T) + b
             if kind == "ddpm":
-                z = jax.random.normal(jax.random.fold_in(key, t), u.shape, u.dtype)
-                return (u - cf[0] * eps) * cf[1] + cf[2] * z, None
-            return cf[0] * (u - cf[1] * eps) + cf[2] * eps, None
+                z = jax.random.normal(jax.random.fold_in(key, t), p.shape, p.dtype)
+                p = (p - cf[0] * eps) * cf[1] + cf[2] * z
+            else:
+                p = cf[0] * (p - cf[1] * eps) + cf[2] * eps
+            return p, (jnp.mean(p, axis=0), jnp.mean(p ** 2, axis=0))
 
-        u, _ = jax.lax.scan(step, u, (W, b, coef, jnp.arange(W.shape[0], 0, -1)))
-        return u
+        return jax.lax.scan(step, p, (W, b, coef, jnp.arange(W.shape[0], 0, -1)))
 
     return jax.jit(run)
 
 
-def sample(scenario, W: np.ndarray, b: np.ndarray, n: int, seed: int, dtype: str) -> np.ndarray:
-    """n centred samples (float64) from the sampler with denoisers W (T, d, d), b (T, d) for t = 1..T."""
+def sample(scenario, W: np.ndarray, b: np.ndarray, n: int, seed: int, dtype: str, mom: Moments | None = None):
+    """n samples from the sampler with denoisers W (T, d, d), or (T, d) for V diag(W_t) V^T, and b (T, d) for
+    t = 1..T, in the coordinates
+    v = x - sqrt(alpha_bar) mu_0 (float64, n x d; the generated points are v + mu_0), started at
+    v_T ~ N(0, I) ('centred') or x_T ~ N(0, I) ('raw'). The scan runs in the eigenbasis V of the training
+    set's moments `mom` (the standard basis without `mom`), where the noise z V is again N(0, I) and the
+    denoisers of the theory are diagonal.
+
+    **Returns:** the samples v_0 and the mean and variance of V^T v_{t-1} after each reverse step t (T x d)."""
     beta, ab, om = scenario.beta, alpha_bar(scenario.beta), one_minus_alpha_bar(scenario.beta)
     if scenario.sampler == "ddpm":
         coef = np.stack([beta / np.sqrt(om), 1 / np.sqrt(1 - beta),
@@ -153,10 +166,17 @@ def sample(scenario, W: np.ndarray, b: np.ndarray, n: int, seed: int, dtype: str
     else:
         prev, prev_minus = np.r_[1.0, ab[:-1]], np.r_[0.0, om[:-1]]
         coef = np.stack([np.sqrt(prev / ab), np.sqrt(om), np.sqrt(prev_minus)], axis=1)
+    V = np.eye(scenario.d) if mom is None else mom.V
+    diagonal = W.ndim == 2
+    Wv, bv = (W if diagonal else V.T @ W @ V), b @ V
     key = jax.random.fold_in(jax.random.key(seed), 2)
-    u = jax.random.normal(jax.random.fold_in(key, 0), (n, scenario.d), dtype)
+    p = jax.random.normal(jax.random.fold_in(key, 0), (n, scenario.d), dtype)
+    if scenario.start == "raw":
+        p = p - jnp.asarray(np.sqrt(ab[-1]) * (V.T @ mom.mu0), dtype)
     rev = lambda x: jnp.asarray(x[::-1], dtype)  # noqa: E731  (scan runs t = T, ..., 1)
-    return np.asarray(_sampler(scenario.sampler)(u, rev(W), rev(b), rev(coef), key), np.float64)
+    p, (m, sq) = _sampler(scenario.sampler, diagonal)(p, rev(Wv), rev(bv), rev(coef), key)
+    m, sq = (np.asarray(x, np.float64)[::-1] for x in (m, sq))
+    return np.asarray(p, np.float64) @ V.T, m, sq - m ** 2
 
 
 @functools.lru_cache(maxsize=16)
@@ -208,7 +228,7 @@ def kl_standard_error(S: np.ndarray, m: np.ndarray, tgt, n: int) -> float:
 
 
 def measure(scenario, mom: Moments, u: np.ndarray, seed: int, n_nn: int) -> dict:
-    """Generated law and memorisation from centred samples u (n x d); the samples are x = u + mu_0."""
+    """Generated law and memorisation from the sampler's output u = x - mu_0 (n x d)."""
     n, d = u.shape
     x = u + mom.mu0
     m = x.mean(0)
@@ -217,7 +237,7 @@ def measure(scenario, mom: Moments, u: np.ndarray, seed: int, n_nn: int) -> dict
     kl_fit = gaussian_kl(m, S, np.zeros(d), scenario.target.covariance)
     k = min(n_nn, n)
     reference = scenario.target.sample(k, seed, REFERENCE)
-    return {"h": h, "spectrum_generated": np.linalg.eigvalsh(S)[::-1], "kl_fit": kl_fit,
+    return {"h": h, "spectrum_generated": np.linalg.eigvalsh(S)[::-1], "mean_generated": mom.V.T @ m, "kl_fit": kl_fit,
             "kl": kl_fit - float(kl_expected(d, n)), "kl_sem": kl_standard_error(S, m, scenario.target, n),
             "memorisation": float(h[mom.rank:].sum() / h.sum()),
             "mean_error": float(np.linalg.norm(m - mom.mu0)),
@@ -233,7 +253,10 @@ def exact_denoisers(scenario, mom: Moments) -> tuple[np.ndarray, np.ndarray]:
     return (mom.V * w[:, None, :]) @ mom.V.T, np.zeros((scenario.T, scenario.d))
 
 
-def check_run(scenario, seeds, seed, times, n_points, n_samples, n_loss, n_nn, denoiser, dtype):
+def check_run(scenario, *, n_samples, seeds, seed, times, n_points, n_loss, n_nn, denoiser, dtype):
+    """simulate's arguments validated (ValueError naming the argument), before anything is allocated.
+
+    **Returns:** (seeds, seed, times, record, n_samples, n_loss, n_nn, denoiser) with the defaults resolved."""
     seeds, seed = check.integer("seeds", seeds, 1), check.integer("seed", seed, 0)
     if denoiser is None:
         denoiser = "exact" if scenario.steps is None else "trained"
@@ -249,8 +272,9 @@ def check_run(scenario, seeds, seed, times, n_points, n_samples, n_loss, n_nn, d
             raise ValueError(f"times must be diffusion steps, integers in [1, {scenario.T}]; "
                              f"got {np.asarray(times).tolist()!r}")
         times = arr.astype(int)
-    n_samples, n_loss, n_nn = (check.integer(k, v, 0) for k, v in
-                               (("n_samples", n_samples), ("n_loss", n_loss), ("n_nn", n_nn)))
+    n_samples = check.integer("n_samples", n_samples, 0)
+    n_loss = n_samples if n_loss is None else check.integer("n_loss", n_loss, 0)
+    n_nn = check.integer("n_nn", n_nn, 0)
     if n_samples and len(times) != scenario.T:
         raise ValueError(f"n_samples must be 0 when times trains only some of the {scenario.T} diffusion steps "
                          "(sampling needs every denoiser)")
@@ -263,31 +287,45 @@ def check_run(scenario, seeds, seed, times, n_points, n_samples, n_loss, n_nn, d
     record = None
     if denoiser == "trained":
         record = scenario.record_steps(2 if n_points is None else n_points)
+    elif n_points is not None:
+        check.integer("n_points", n_points, 2)
+    steps_recorded = 0 if record is None else len(record)
+    floats = len(times) * scenario.d * (scenario.d + 2 + steps_recorded) + n_samples * scenario.d
+    if 8 * floats > MEMORY:
+        raise ValueError(f"n_samples, d, T: the simulation of one seed needs about {8 * floats / 2 ** 30:.1f} GiB "
+                         f"(> {MEMORY / 2 ** 30:.0f} GiB); lower them")
     return seeds, seed, times, record, n_samples, n_loss, n_nn, denoiser
 
 
-def simulate(scenario, seeds: int = 1, seed: int = 0, times=None, n_points: int | None = None,
-             n_samples: int = 10_000, n_loss: int = 2_000, n_nn: int = 1_000, denoiser: str | None = None,
-             dtype: str = "float32", progress: bool = False) -> xr.Dataset:
-    """Simulate `seeds` training sets (integer seeds seed, seed + 1, ...; the theory's training sets).
+def simulate(scenario, n_samples: int = 1000, seeds: int = 1, seed: int = 0, times=None, n_points: int | None = None,
+             n_loss: int | None = None, n_nn: int = 1_000, denoiser: str | None = None, dtype: str = "float32",
+             progress: bool = False) -> xr.Dataset:
+    """Simulate `seeds` seeds (integer seeds seed, seed + 1, ...): each trains on its own training set
+    (the theory's) unless the scenario's training set is fixed, with its own GD and sampling noise.
 
     denoiser: 'trained' (GD with fresh noise, scenario.steps steps, at the diffusion steps `times`,
     default all) or 'exact' (the theory's denoisers, to test the sampler alone); None: 'trained' when
     scenario.steps is set, 'exact' for the minimiser (steps None), which GD reaches only as steps -> inf.
     n_points: record the GD path (w_path, w_offdiag_path, b_norm_path) at scenario.record_steps(n_points). n_samples
-    generated points (needs every diffusion step), n_loss Monte Carlo samples per loss (0: none),
-    n_nn samples for the nearest-neighbour distances. A seed whose weights blow up (not finite or
-    above 1e6) is marked diverged and its variables are NaN.
+    generated points (needs every diffusion step), n_loss Monte Carlo samples per loss (None: n_samples;
+    0: none), n_nn samples for the nearest-neighbour distances. A seed that breaks the scenario's Blowup
+    rule is marked diverged (hild.core.divergence) and its generated law is NaN.
 
-    Variables (seed first; those of hild.diffusion.theory under the same names): lambda_hat, null_dims,
-    diverged; w (t, mode: diag of V^T W_t V), w_offdiag (its off-diagonal Frobenius norm), b_norm, and
-    their paths over `step` (of the EMA when ema > 0); loss_train, loss_test, gap (t) with standard
-    errors *_sem; h (generated variance along the empirical eigenvectors), spectrum_generated, kl
-    (bias-corrected), kl_fit (raw), kl_sem, memorisation, mean_error (|generated mean - mu_0|),
-    nn_distance and nn_distance_test."""
+    Variables (seed first; those of hild.families.diffusion.theory under the same names): lambda_hat,
+    null_dims, diverged, t_diverged; w (t, mode: diag of V^T W_t V), w_offdiag (its off-diagonal Frobenius
+    norm), b_norm, and their paths over `step` (of the EMA when ema > 0); loss_train, loss_test, gap (t)
+    with standard errors *_sem; h (generated variance along the empirical eigenvectors), mean_generated (the
+    generated mean along them), h_sampling and mean_sampling (t, mode: the same for x_{t-1} after the
+    reverse step t), spectrum_generated, kl (bias-corrected), kl_fit (raw), kl_sem, memorisation,
+    mean_error (|generated mean - mu_0|), nn_distance and nn_distance_test."""
+    from hild.core.divergence import check as check_divergence
+    from hild.families.diffusion.theory import blank_diverged
+
     seeds, seed, times, record, n_samples, n_loss, n_nn, denoiser = check_run(
-        scenario, seeds, seed, times, n_points, n_samples, n_loss, n_nn, denoiser, dtype)
+        scenario, n_samples=n_samples, seeds=seeds, seed=seed, times=times, n_points=n_points, n_loss=n_loss,
+        n_nn=n_nn, denoiser=denoiser, dtype=dtype)
     seed_list = list(range(seed, seed + seeds))
+    prev = np.sqrt(np.r_[1.0, alpha_bar(scenario.beta)[:-1]])  # sqrt(alpha_bar_{t-1})
     rows = []
     with jax.enable_x64(dtype == "float64"), progress_bar(f"diffusion d={scenario.d} N={scenario.N}", seeds,
                                                           enabled=progress) as advance:
@@ -301,24 +339,27 @@ def simulate(scenario, seeds: int = 1, seed: int = 0, times=None, n_points: int 
             else:
                 W, b = exact_denoisers(scenario, mom)
                 Wt, bt = W[times - 1], b[times - 1]
-            bad = not (np.isfinite(W).all() and np.isfinite(b).all() and np.abs(W).max() < BLOWUP)
-            if bad:
-                Wt, bt = np.full_like(Wt, np.nan), np.full_like(bt, np.nan)
-                row.update({k: np.full_like(v, np.nan) for k, v in row.items() if k.endswith("_path")})
             M = mom.V.T @ Wt @ mom.V
             diag = np.einsum("tkk->tk", M)
-            row.update(diverged=bad, w=diag, b_norm=np.linalg.norm(bt, axis=1),
+            finite = np.isfinite(Wt).all((1, 2)) & np.isfinite(bt).all(1)
+            row.update(w=np.where(finite[:, None], diag, np.nan), b_norm=np.linalg.norm(bt, axis=1),
                        w_offdiag=np.sqrt(np.clip((M ** 2).sum((1, 2)) - (diag ** 2).sum(1), 0, None)))
+            bad = bool(scenario.divergence.bad(xr.Dataset({"w": (("t", "mode"), row["w"])}), "t").any())
             if n_loss and not bad:
                 row.update(mc_losses(scenario, mom, Wt, bt, times, n_loss, s, dtype))
-            if n_samples and not bad:
-                row.update(measure(scenario, mom, sample(scenario, W, b, n_samples, s, dtype), s, n_nn))
+            if n_samples and not bad:  # (n_samples > 0: every diffusion step, times = 1..T)
+                u, m, var = sample(scenario, diag if denoiser == "exact" else W, b, n_samples, s, dtype, mom)
+                row.update(measure(scenario, mom, u, s, n_nn), h_sampling=var,
+                           mean_sampling=prev[:, None] * (mom.V.T @ mom.mu0) + m)
             rows.append(row)
             advance(1)
-    return _dataset(scenario, rows, seed_list, times, record, denoiser, n_samples, n_loss, dtype)
+    ds = _dataset(scenario, rows, seed_list, times, record, n_samples, n_loss)
+    ds = blank_diverged(check_divergence(ds, "t", scenario.divergence))
+    return ds.assign_attrs(scenario.provenance("simulation", dtype=dtype, seeds=seed_list, size=n_samples,
+                                               denoiser=denoiser, n_loss=n_loss))
 
 
-def _dataset(scenario, rows, seed_list, times, record, denoiser, n_samples, n_loss, dtype) -> xr.Dataset:
+def _dataset(scenario, rows, seed_list, times, record, n_samples, n_loss) -> xr.Dataset:
     d = scenario.d
     shapes = {"mode": d, "t": len(times), "step": 0 if record is None else len(record)}
     wanted = set(DIMS) - (set() if record is not None else {n for n in DIMS if n.endswith("_path")})
@@ -328,7 +369,7 @@ def _dataset(scenario, rows, seed_list, times, record, denoiser, n_samples, n_lo
     for name in DIMS:
         if name not in wanted:
             continue
-        if name in ("null_dims", "diverged"):
+        if name == "null_dims":
             data[name] = (("seed",), np.array([r[name] for r in rows]))
             continue
         nan = np.full(tuple(shapes[k] for k in DIMS[name]), np.nan)
@@ -337,7 +378,5 @@ def _dataset(scenario, rows, seed_list, times, record, denoiser, n_samples, n_lo
     if record is not None:
         coords.update(step=record, tau=("step", scenario.lr * record))
     ds = xr.Dataset(data, coords=coords)
-    ds = ds.assign_coords(beta=("t", scenario.beta[times - 1]), alpha_bar=("t", alpha_bar(scenario.beta)[times - 1]),
-                          lambda_true=("mode", scenario.target.lam))
-    return ds.assign_attrs(scenario.attrs("simulation"), seeds=seed_list, d=d, denoiser=denoiser, dtype=dtype,
-                           n_samples=n_samples, n_loss=n_loss)
+    return ds.assign_coords(beta=("t", scenario.beta[times - 1]), alpha_bar=("t", alpha_bar(scenario.beta)[times - 1]),
+                            lambda_true=("mode", scenario.target.lam))

@@ -12,8 +12,15 @@ With A_t = alpha_bar_t Sigma_0 + (1 - alpha_bar_t) I:
              e(n) = w* [(1 - rho^n) - (1 - rho) q (q^n - rho^n) / (q - rho)]
   losses     L_t(W; C, m) = ||I - sqrt(1 - alpha_bar) W||_F^2 + alpha_bar tr(W C W^T) + alpha_bar ||W m||^2,
              train: C = Sigma_0, m = 0; test: C = Sigma, m = mu - mu_0 (the loss without its ridge term)
-  sampling   u_{t-1} = c_t u_t + sigma_t z per mode, u_T ~ N(0, 1), so the generated law is
-             N(mu_0, V diag(h) V^T) with h = sum_t sigma_t^2 prod_{s<t} c_s^2 + prod_s c_s^2
+  sampling   in coordinates v_t = x_t - sqrt(alpha_bar_t) mu_0 (the forward process of the centred data):
+             v_{t-1} = c_t v_t + sigma_t z per mode, so the generated law is
+             N(mu_0 + V diag(P) m_T, V diag(h) V^T), P = prod_t c_t, h = sum_t sigma_t^2 prod_{s<t} c_s^2 + P^2;
+             start 'centred': v_T ~ N(0, I) (m_T = 0, the generated mean is mu_0 exactly);
+             start 'raw': the standard DDPM x_T ~ N(0, I), i.e. v_T ~ N(-sqrt(alpha_bar_T) mu_0, I), which
+             shifts the generated mean to mu_0 - sqrt(alpha_bar_T) V diag(P) V^T mu_0 (the variance is unchanged).
+             Along the way (axis t, the law of x_{t-1} after the reverse step t): variance per mode
+             h_t = c_t^2 h_{t+1} + sigma_t^2 (h_{T+1} = 1) and mean V^T E x_{t-1} = sqrt(alpha_bar_{t-1}) V^T mu_0
+             + prod_{s>=t} c_s m_T
              DDPM: c_t = (1 - beta_t w_t / sqrt(1 - alpha_bar_t)) / sqrt(1 - beta_t), sigma_t^2 = beta_t
              flow (DDIM, eta = 0): c_t = sqrt(alpha_bar_{t-1} / alpha_bar_t) (1 - sqrt(1 - alpha_bar_t) w_t)
              + sqrt(1 - alpha_bar_{t-1}) w_t, sigma_t = 0 (alpha_bar_0 = 1)
@@ -106,6 +113,25 @@ def generated_variance(c, sigma2):
     return np.einsum("t,...tk->...k", sigma2, before) + P[..., -1, :]
 
 
+def sampling_path(c, sigma2, start_mean):
+    """The law of v_{t-1} after each reverse step t of v_{t-1} = c_t v_t + sigma_t z, v_T ~ N(start_mean, 1).
+
+    **Arguments:**
+    - `c`: (T, mode) contractions, t = 1..T; `sigma2`: (T,) noise variances; `start_mean`: (mode,) E v_T.
+
+    **Returns:** (variance, mean), each (T, mode): h_t = c_t^2 h_{t+1} + sigma_t^2 with h_{T+1} = 1, and
+    prod_{s>=t} c_s start_mean; at t = 1 the variance is generated_variance(c, sigma2). Vectorised with the
+    suffix products R_t = prod_{s>=t} c_s^2: h_t = R_t + sigma_t^2 + c_t^2 R_{t+1} sum_{s>t} sigma_s^2 / R_s."""
+    signed = np.cumprod(c[::-1], axis=0)[::-1]
+    R = signed ** 2
+    after = np.concatenate([R[1:], np.ones_like(R[:1])])  # R_{t+1}
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        terms = np.concatenate([sigma2[1:, None] / R[1:], np.zeros_like(R[:1])])  # sigma_{t+1}^2 / R_{t+1}
+        G = np.cumsum(terms[::-1], axis=0)[::-1]  # sum_{s > t} sigma_s^2 / R_s
+        variance = R + sigma2[:, None] + c ** 2 * after * G
+    return variance, signed * start_mean
+
+
 def gaussian_kl(m1, S1, m2, S2) -> float:
     """KL(N(m1, S1) || N(m2, S2)) for dense covariances (inf when S1 or S2 is singular)."""
     m1, m2, S1, S2 = (np.asarray(x, dtype=float) for x in (m1, m2, S1, S2))
@@ -118,12 +144,13 @@ def gaussian_kl(m1, S1, m2, S2) -> float:
                        + diff @ np.linalg.solve(S2, diff))
 
 
-def kl_modes(h, mom: Moments, tgt: Target) -> float:
-    """KL(N(mu_0, V diag(h) V^T) || N(0, Sigma)), exactly."""
+def kl_modes(h, mom: Moments, tgt: Target, mean=None) -> float:
+    """KL(N(m, V diag(h) V^T) || N(0, Sigma)), exactly; m = mu_0 unless the generated mean `mean` is given."""
     if np.any(h <= 0) or np.any(tgt.lam <= 0):
         return float("inf")
     inv_kk = tgt.quadratic(mom.V, -1)
-    return 0.5 * float(np.sum(h * inv_kk) - len(h) + tgt.logdet - np.sum(np.log(h)) + tgt.mahalanobis(mom.mu0))
+    m = mom.mu0 if mean is None else mean
+    return 0.5 * float(np.sum(h * inv_kk) - len(h) + tgt.logdet - np.sum(np.log(h)) + tgt.mahalanobis(m))
 
 
 def kl_expected(d: int, N) -> np.ndarray:
@@ -144,57 +171,94 @@ def kl_proportional(gamma):
     return 0.5 * (1.0 + (1.0 - g) / g * np.log1p(-g))
 
 
-def _one(scenario, mom: Moments, alpha_bar, one_minus, rec):
-    """Every theory variable of one training set (None entries are left out); NaN where GD diverges."""
+def start_mean(scenario, mom: Moments, alpha_bar) -> np.ndarray:
+    """E v_T per mode: 0 for the centred start, -sqrt(alpha_bar_T) V^T mu_0 for the raw start x_T ~ N(0, I)."""
+    if scenario.start == "centred":
+        return np.zeros(scenario.d)
+    return -np.sqrt(alpha_bar[-1]) * (mom.V.T @ mom.mu0)
+
+
+def _one(scenario, mom: Moments, alpha_bar, one_minus, rec, paths: bool = True):
+    """Every theory variable of one training set (None entries are left out; the sampling path without `paths`)."""
     tgt = scenario.target
     a, w_star = denoiser_modes(alpha_bar, one_minus, mom.lam_hat, scenario.ridge)
-    diverged = bool(scenario.steps) and bool(np.any(np.abs(1 - 2 * scenario.lr * a) >= 1))
-    w = w_star if scenario.steps is None else gd_modes(w_star, a, scenario.lr, scenario.steps, scenario.ema)
-    path = None if rec is None else gd_modes(w_star, a, scenario.lr, rec, scenario.ema)
-    if diverged:
-        nan = lambda shape: np.full(shape, np.nan)  # noqa: E731
-        return {"lambda_hat": mom.lam_hat, "loss_train": nan(scenario.T), "loss_test": nan(scenario.T),
-                "gap": nan(scenario.T), "h": nan(scenario.d), "spectrum_generated": nan(scenario.d), "kl": np.nan,
-                "memorisation": np.nan, "null_dims": scenario.d - mom.rank, "diverged": True, "w": nan(w.shape),
-                "w_star": w_star, "w_path": None if rec is None else nan(path.shape)}
-    train, test = losses(alpha_bar, one_minus, w, mom.lam_hat, tgt.quadratic(mom.V, 1), (mom.V.T @ mom.mu0) ** 2)
-    c = contraction(scenario.beta, alpha_bar, one_minus, w, scenario.sampler)
-    h = generated_variance(c, noise_variance(scenario.beta, scenario.sampler, scenario.final_noise))
+    with np.errstate(over="ignore", invalid="ignore"):
+        w = w_star if scenario.steps is None else gd_modes(w_star, a, scenario.lr, scenario.steps, scenario.ema)
+        path = None if rec is None else gd_modes(w_star, a, scenario.lr, rec, scenario.ema)
+        train, test = losses(alpha_bar, one_minus, w, mom.lam_hat, tgt.quadratic(mom.V, 1), (mom.V.T @ mom.mu0) ** 2)
+        c = contraction(scenario.beta, alpha_bar, one_minus, w, scenario.sampler)
+        sigma2 = noise_variance(scenario.beta, scenario.sampler, scenario.final_noise)
+        h = generated_variance(c, sigma2)
+        m0 = start_mean(scenario, mom, alpha_bar)
+        h_path, m_path = sampling_path(c, sigma2, m0) if paths else (None, None)
+        shift = np.prod(c, axis=0) * m0  # E v_0 = prod_t c_t E v_T
+    along = mom.V.T @ mom.mu0
+    prev = np.concatenate([[1.0], alpha_bar[:-1]])  # alpha_bar_{t-1}
+    mean = along + shift
+    finite = bool(np.all(np.isfinite(h)) and np.all(h > 0))
     return {"lambda_hat": mom.lam_hat, "loss_train": train, "loss_test": test, "gap": test - train, "h": h,
-            "spectrum_generated": np.sort(h)[::-1], "kl": kl_modes(h, mom, tgt),
-            "memorisation": float(h[mom.rank:].sum() / h.sum()), "null_dims": scenario.d - mom.rank,
-            "diverged": False, "w": w, "w_star": w_star, "w_path": path}
+            "spectrum_generated": np.sort(h)[::-1], "mean_generated": mean,
+            "kl": kl_modes(h, mom, tgt, mom.mu0 + mom.V @ shift) if finite else np.nan,
+            "memorisation": float(h[mom.rank:].sum() / h.sum()) if finite else np.nan,
+            "null_dims": scenario.d - mom.rank, "w": w, "w_star": w_star, "w_path": path,
+            "h_sampling": h_path, "mean_sampling": None if m_path is None else np.sqrt(prev)[:, None] * along + m_path}
 
 
 DIMS = {"lambda_hat": ("mode",), "loss_train": ("t",), "loss_test": ("t",), "gap": ("t",), "h": ("mode",),
-        "spectrum_generated": ("mode",), "kl": (), "memorisation": (), "null_dims": (), "diverged": (),
-        "w": ("t", "mode"), "w_star": ("t", "mode"), "w_path": ("step", "t", "mode")}
+        "spectrum_generated": ("mode",), "mean_generated": ("mode",), "kl": (), "memorisation": (), "null_dims": (),
+        "w": ("t", "mode"), "w_star": ("t", "mode"), "w_path": ("step", "t", "mode"), "h_sampling": ("t", "mode"),
+        "mean_sampling": ("t", "mode")}
+PER_T_MODE = ("w", "w_star", "h_sampling", "mean_sampling")
+"""The (t, mode) variables, left out with denoisers=False (large for many training sets)."""
+SAMPLED = ("h", "spectrum_generated", "mean_generated", "kl", "memorisation", "h_sampling", "mean_sampling")
+"""The variables of the generated law: every one depends on every denoiser, so a diverged run loses them all."""
 
 
-def theory(scenario, seeds: int = 1, seed: int = 0, n_points: int | None = None, denoisers: bool = True) -> xr.Dataset:
-    """The exact theory (float64) for the training sets of the integer seeds seed, ..., seed + seeds - 1.
+def blank_diverged(ds: xr.Dataset) -> xr.Dataset:
+    """NaN in every variable of the generated law of a diverged run (hild.core.divergence blanks the
+    per-t variables from the first diverged step on; sampling passes through every step)."""
+    ok = ~ds["diverged"]
+    return ds.assign({k: ds[k].where(ok) for k in SAMPLED if k in ds})
 
-    Variables (seed first): lambda_hat (mode); w and w_star (t, mode; with denoisers); with n_points,
-    w_path (step, t, mode: the mean denoiser along training, the EMA when ema > 0); loss_train,
-    loss_test, gap (t); h and spectrum_generated (mode); kl; memorisation (the fraction of generated
-    variance outside the affine span of the training data); null_dims (d - rank Sigma_0: the
-    directions absent from the training data); diverged; kl_expected (the Wishart law of E KL at this
-    d and N); coordinates beta, alpha_bar (t) and lambda_true (mode, the target's spectrum)."""
-    seeds = check.integer("seeds", seeds, 1)
-    seed = check.integer("seed", seed, 0)
+
+def theory(scenario, seeds=(0,), n_points: int | None = None, denoisers: bool = True) -> xr.Dataset:
+    """The exact theory (float64) for the training sets of the integer seeds `seeds` (hild.families.diffusion.scenario).
+
+    Variables (seed first, where the training set is drawn by the seed): lambda_hat (mode); w and w_star
+    (t, mode); with n_points, w_path (step, t, mode: the mean denoiser along training, the EMA when
+    ema > 0); loss_train, loss_test, gap (t); h, spectrum_generated and mean_generated (mode: the generated
+    variance and mean along the empirical eigenvectors V); h_sampling and mean_sampling (t, mode: the
+    same for x_{t-1} after the reverse step t; at t = 1 they are h and mean_generated); kl; memorisation (the
+    fraction of generated variance outside the affine span of the training data); null_dims (d - rank
+    Sigma_0: the directions absent from the training data); diverged and t_diverged (the scenario's
+    Blowup rule on w); kl_expected (the Wishart law of E KL at this d and N); coordinates beta,
+    alpha_bar (t) and lambda_true (mode, the target's spectrum). denoisers=False leaves out the (t, mode)
+    variables (w, w_star, h_sampling, mean_sampling) after the divergence check."""
+    from hild.core.divergence import flag
+
     rec = None if n_points is None else scenario.record_steps(n_points)
     if rec is not None and not denoisers:
         raise ValueError("n_points needs denoisers=True (w_path is a per-(t, mode) variable)")
     ab, om = alpha_bar_of(scenario.beta), one_minus_alpha_bar(scenario.beta)
-    seed_list = list(range(seed, seed + seeds))
-    per_seed = [_one(scenario, scenario.moments(s), ab, om, rec) for s in seed_list]
-    keep = [k for k, v in per_seed[0].items() if v is not None and (denoisers or k not in ("w", "w_star"))]
-    data = {k: (("seed",) + DIMS[k], np.stack([np.asarray(p[k]) for p in per_seed])) for k in keep}
-    coords = {"seed": seed_list, "t": np.arange(1, scenario.T + 1), "mode": np.arange(scenario.d)}
+    fixed = scenario.fixed_training_set
+    seed_list = [0] if fixed else [check.integer("seed", s, 0) for s in seeds]
+    per_seed, w_max = [], []
+    for s in seed_list:
+        one = _one(scenario, scenario.moments(s), ab, om, rec, paths=denoisers)
+        w_max.append(np.max(np.abs(one["w"]), axis=-1))  # NaN where any mode is NaN: the rule sees it
+        per_seed.append({k: v for k, v in one.items() if v is not None and (denoisers or k not in PER_T_MODE)})
+    lead = () if fixed else ("seed",)
+    pick = (lambda x: x[0]) if fixed else (lambda x: x)  # noqa: E731
+    data = {k: (lead + DIMS[k], pick(np.stack([np.asarray(p[k]) for p in per_seed]))) for k in per_seed[0]}
+    coords = {"t": np.arange(1, scenario.T + 1), "mode": np.arange(scenario.d)}
+    if not fixed:
+        coords["seed"] = seed_list
     if rec is not None:
         coords.update(step=rec, tau=("step", scenario.lr * rec))
     ds = xr.Dataset(data, coords=coords)
     ds = ds.assign_coords(beta=("t", scenario.beta), alpha_bar=("t", ab), lambda_true=("mode", scenario.target.lam))
+    # the Blowup rule watches w; max_k |w_k| is over the bound exactly where some w_k is
+    watched = xr.Dataset({"w": (lead + ("t",), pick(np.stack(w_max)))}, coords={k: coords[k] for k in lead + ("t",)})
+    ds = blank_diverged(flag(ds, "t", scenario.divergence.bad(watched, "t")))
     ds["kl_expected"] = ((), float(kl_expected(scenario.d, scenario.N)))
-    return ds.assign_attrs(scenario.attrs("theory"), seeds=seed_list)
-
+    return ds.assign_attrs(scenario.provenance("theory", dtype="float64"))
