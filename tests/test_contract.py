@@ -143,3 +143,12 @@ def test_hild_run_writes_its_files(name, tmp_path):
     assert tuple(summary) == SUMMARY_KEYS and summary["model"] == name
     assert summary["size"] == {"name": cls.size, "value": _size(cls)} and summary["seeds"] == [0, 1]
     assert summary["agreement"] is not None
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_hild_sweep_builds_its_command(name):
+    """(The sweep itself runs in test_a_two_point_sweep_...; the CLI's sweep path: tests/cli/test_cli.py.)"""
+    cls = hild.models()[name]
+    result = CliRunner().invoke(app, ["sweep", name, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "--grid" in result.output and f"--{cls.size.replace('_', '-')}" in result.output
