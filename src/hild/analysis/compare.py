@@ -17,6 +17,8 @@ import xarray as xr
 
 from hild.analysis.fits import fit_power_law
 
+__all__ = ["Comparison", "FiniteSize", "compare", "comparison_axis", "finite_size", "fit_power_law"]
+
 
 @dataclass(frozen=True)
 class Comparison:
@@ -155,6 +157,3 @@ def finite_size(theory: xr.Dataset, simulate, ds: Sequence[int] | None = None, v
     gamma, stderr, A = fit_power_law(sizes, gaps)
     return FiniteSize(xr.DataArray(gaps, coords={name: list(sizes)}, dims=name, name=f"{variable}_{measure}"),
                       gamma, stderr, A, name)
-
-
-__all__ = ['Comparison', 'FiniteSize', 'compare', 'comparison_axis', 'finite_size', 'fit_power_law']

@@ -6,6 +6,8 @@ from numbers import Integral, Real
 
 import numpy as np
 
+__all__ = ["covariance", "integer", "matrix", "real", "vector"]
+
 
 def integer(name: str, value, minimum: int) -> int:
     """An integer >= minimum."""
@@ -59,6 +61,3 @@ def covariance(name: str, value, size: int, tol: float = 1e-10) -> np.ndarray:
     if lowest < -tol * max(1.0, np.abs(arr).max()):
         raise ValueError(f"{name} must be positive semi-definite; its smallest eigenvalue is {lowest:.3g}")
     return arr
-
-
-__all__ = ['covariance', 'integer', 'matrix', 'real', 'vector']

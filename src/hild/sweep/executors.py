@@ -15,6 +15,8 @@ import multiprocessing
 import traceback
 from typing import Callable, Iterator, Sequence
 
+__all__ = ["Dask", "InProcess", "LocalProcesses", "TICK"]
+
 TICK = 0.5
 """Seconds between refreshes of the progress display while waiting for tasks."""
 
@@ -137,6 +139,3 @@ class Dask:
 
     def __repr__(self) -> str:
         return f"Dask scheduler at {self.address}" if self.address else f"Dask LocalCluster of {self.workers} workers"
-
-
-__all__ = ['Dask', 'InProcess', 'LocalProcesses', 'TICK']

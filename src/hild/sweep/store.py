@@ -31,6 +31,8 @@ import numpy as np
 import xarray as xr
 import zarr
 
+__all__ = ["ENTRIES", "SweepStore"]
+
 ENTRIES = {"sweep.json", "simulation.json", "zarr.json", "theory", "simulation", "failed"}
 
 
@@ -237,6 +239,3 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-__all__ = ['ENTRIES', 'SweepStore']
