@@ -16,6 +16,7 @@ The model families (`hild.online`, `hild.deep_linear`, `hild.diffusion`, `hild.s
 import importlib
 
 from hild._version import __version__
+import hild.compare  # noqa: F401,E402  the earlier module path, loaded first: the function below keeps the name
 from hild.analysis.compare import Comparison, FiniteSize, compare, finite_size
 from hild.core.registry import models
 
