@@ -106,7 +106,7 @@ def _two_points(cls):
     for field, value in values.items():
         if isinstance(value, int) and not isinstance(value, bool) and value > 1:
             return field, (value, value - 1)
-    pytest.skip(f"{cls.model} has no numeric sweepable parameter")
+    pytest.fail(f"{cls.model}: no positive numeric sweepable parameter to sweep in the contract test")
 
 
 @pytest.mark.parametrize("name", MODELS)
