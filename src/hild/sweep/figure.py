@@ -1,12 +1,31 @@
-"""The standard figure of a sweep store: curves for one free parameter, a phase diagram for two."""
+"""The standard figure of a sweep store: curves for one free parameter, a phase diagram for two.
+
+Where a point has a simulation, its theory is the one from that simulation's own start (the store's
+matched theory, seed mean); the grid-wide theory from the scenarios' nominal start is drawn, and
+labelled so, where there is none. Damaged points are left out with a warning naming them, as is a
+sweep.json that disagrees with the grid the data were computed on (the figure shows the latter).
+"""
 from __future__ import annotations
 
+import dataclasses
+import textwrap
+import warnings
 from typing import Any, Mapping
 
 import numpy as np
-import xarray as xr
 
+from hild.core import lazy
 from hild.sweep.store import SweepStore
+
+xr = lazy.module("xarray")
+
+
+class SweepWarning(UserWarning):
+    """Something a reader of a sweep's figure must know: damaged points left out, a sweep.json that disagrees."""
+
+
+NOMINAL = "theory from the nominal start (d → ∞)"
+MATCHED = "theory from the simulation's start"
 
 
 def _select(da: xr.DataArray, select: Mapping[str, Any]) -> xr.DataArray:
@@ -18,20 +37,51 @@ def _select(da: xr.DataArray, select: Mapping[str, Any]) -> xr.DataArray:
     return da
 
 
+def _discrete(cls, name: str, values) -> bool:
+    """Whether a grid axis takes separate values only: not numbers, or integers of a parameter that is not a float."""
+    values = list(values)
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return True
+    annotation = next((f.type for f in dataclasses.fields(cls) if f.name == name), "")
+    annotation = annotation.__name__ if isinstance(annotation, type) else str(annotation)
+    return all(isinstance(v, int) for v in values) and "float" not in annotation
+
+
+def _points(items: list[dict]) -> str:
+    return "; ".join(", ".join(f"{k}={v}" for k, v in item["point"].items()) + f" ({item['reason']})" for item in items)
+
+
 def figure(store, variable: str = "eg", at: float | None = None, select: Mapping[str, Any] | None = None):
     """The standard figure of a sweep store, at `at` along the model's axis (default: its last value).
 
     One free parameter: curves (theory lines, simulation points with standard errors, one color per
-    size). Two: a heat map (the simulation at its largest size where there is one, else the theory),
-    theory contours and the theory's divergence boundary. Fix the other parameters with `select`.
-    Diverged seeds and missing points are left out.
+    size). Two: a heat map (the simulation at its largest size where there is one, else the theory) with
+    theory contours and the theory's divergence boundary as cell outlines; integer axes (K, M, depth ...)
+    are drawn as separate cells. Fix the other parameters with `select`. Diverged seeds, missing and
+    damaged points are left out; damaged points and a disagreeing sweep.json are warned about
+    (`warnings.warn`).
     """
+    from hild.core.registry import get
+    from hild.core.scenario import Scenario
     from hild.plot import phase_diagram, sweep_curves
 
     store = SweepStore(store)
-    spec, theory, sim = store.spec, store.theory(), store.simulation()
+    spec = store.spec
+    for difference in store.grid_differences():
+        warnings.warn(f"{store.path}/sweep.json disagrees with the data ({difference}); the figure shows the "
+                      "grid the data were computed on", SweepWarning, stacklevel=2)
+    sim, matched, found = store.read()
+    theory = store.theory()
+    if found.theory:
+        warnings.warn(f"{found.theory}: the figure leaves the theory out; running the same sweep again "
+                      "recomputes it", SweepWarning, stacklevel=2)
+    if found.damaged:
+        warnings.warn(f"left out {len(found.damaged)} damaged point{'s' * (len(found.damaged) > 1)}: "
+                      f"{_points(found.damaged)}; running the same sweep again recomputes them", SweepWarning,
+                      stacklevel=2)
     axis = spec.get("axis", "t")
-    size = (store.sizes or {}).get("name") or "d"
+    sizes = store.sizes or {}
+    size = sizes.get("name") or "d"
     select = dict(select or {})
     axes = list(spec["axes"])
     dims = ["point"] if spec["zipped"] else axes
@@ -57,27 +107,52 @@ def figure(store, variable: str = "eg", at: float | None = None, select: Mapping
             raise ValueError(f"variable: {variable!r} has unit dimensions {extra}; choose a scalar variable")
         return da.swap_dims(point=axes[0]) if "point" in da.dims else da
 
-    th, sm = reduce(theory, "the theory"), reduce(None if sim is None else sim.load(), "the simulation")
+    th, sm = reduce(theory, "the theory"), reduce(sim, "the simulation")
+    mt = None
+    if matched is not None and bool(matched["done"].any()):
+        mt = reduce(matched, "the matched theory")
+        mt = mt.mean("seed") if "seed" in mt.dims else mt
     free = [axes[0]] if spec["zipped"] else [a for a in axes if a not in select]
     where = f"{axis} = {at:g}" if at is not None else f"the last {axis}"
-    title = f"{spec['model']} sweep, {variable} at {where}"
+    fixed = ", ".join(f"{k}={v}" for k, v in {**spec["fixed"], **select}.items())
+    title = f"{spec['model']} sweep: {variable} at {where}" + (f"\n{textwrap.fill(fixed, 90)}" if fixed else "")
+    cls = get(spec["model"])
+    if cls.matching_theory is Scenario.matching_theory:  # the model's theory does not depend on the seeds
+        matched_label = nominal_label = "theory (d → ∞)"
+    else:
+        matched_label, nominal_label = MATCHED, NOMINAL
+    source = nominal_label
+    if sm is not None:
+        shown = [int(v) for v in sm[size].values] if size in sm.dims else [select[size]]
+        seeds = f"{sizes['seeds']} seed{'s' * (sizes['seeds'] != 1)}"
+        title += f"\nsimulation: {size} = {', '.join(map(str, shown))}, {seeds} per point"
+        if size in sm.dims and (len(free) == 2 or sm.sizes[size] == 1 or size in select):
+            sm, mt = sm.isel({size: -1}), None if mt is None else mt.isel({size: -1})
+        source = f"simulation, {size} = {shown[-1]}, {seeds}"
     if len(free) == 1:
-        hue = size if sm is not None and size in sm.dims and sm.sizes[size] > 1 and size not in select else None
-        if sm is not None and hue is None and size in sm.dims:
-            sm = sm.isel({size: -1})
-        return sweep_curves(free[0], th, sm, hue=hue, ylabel=variable, title=title)
+        hue = size if sm is not None and size in sm.dims else None
+        nominal = th if mt is None or not bool(mt.notnull().any([d for d in mt.dims if d != free[0]]).all()) else None
+        return sweep_curves(free[0], mt, sm, hue=hue, ylabel=variable, title=title, theory_label=matched_label,
+                            simulation_label="simulation" if hue else source, nominal=nominal,
+                            nominal_label=nominal_label)
     if len(free) == 2:
         x, y = free[1], free[0]
-        if sm is not None:
-            values = (sm.isel({size: -1}) if size in sm.dims else sm).mean("seed")
-            source = f"simulation, {size} = {int(sm[size].values[-1]) if size in sm.dims else select[size]}"
-        else:
-            values, source = th, "theory"
+        discrete = [name for name in (x, y) if _discrete(cls, name, spec["axes"][name])]
+        values = th if sm is None else sm.mean("seed")
+        lines, lines_label, boundary = th, nominal_label, None
+        if theory is not None and "diverged" in theory:
+            boundary = _select(theory["diverged"], select)
+        if mt is not None and bool((mt.notnull() | values.isnull()).all()):
+            lines, lines_label = mt, matched_label
+            diverged = _select(matched["diverged"], select)
+            diverged = diverged.isel({size: -1}) if size in diverged.dims else diverged
+            boundary = diverged.any("seed") if "seed" in diverged.dims else diverged
         levels = None
-        if th is not None and np.isfinite(th.values).any() and np.nanmin(th.values) > 0:
-            levels = np.geomspace(np.nanmin(th.values), np.nanmax(th.values), 6)[1:-1]
-        boundary = None if theory is None or "diverged" not in theory else _select(theory["diverged"], select)
-        return phase_diagram(values, x, y, contours=th, levels=levels, boundary=boundary,
-                             label=f"{variable} ({source})", title=title + "; dashed: theory")
+        if lines is not None and np.isfinite(lines.values).any() and np.nanmin(lines.values) > 0:
+            levels = np.geomspace(np.nanmin(lines.values), np.nanmax(lines.values), 6)[1:-1]
+        diverges = boundary is not None and bool(boundary.any())
+        return phase_diagram(values, x, y, contours=lines, levels=levels, boundary=boundary, discrete=discrete,
+                             label=f"{variable} ({source})", title=title + f"\ndashed: {lines_label}"
+                             + ("; solid: where it diverges" if diverges else ""))
     raise ValueError(f"select: the sweep has {len(free)} free parameters ({', '.join(free)}); "
                      "fix all but one or two, e.g. select K=2")

@@ -9,13 +9,22 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 import numpy as np
 
+from hild.core import resources
 from hild.core.registry import get
-from hild.core.values import parse_values
+from hild.core.resources import Need
+from hild.core.values import count, parse_values
+
+
+SCENARIO_BYTES = 4096
+SCENARIO_OPERATIONS = 1e5
+"""The memory of one grid point's scenario (the object, its parameters, its record in the grid) and the
+cost of building and validating it: what a grid of N points needs before anything runs."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,9 @@ def parse_axis(spec: str) -> Axis:
     name = name.strip()
     if not sep or not name or not values.strip():
         raise ValueError(f"grid must look like NAME=START:STOP:N[:log] or NAME=V1,V2,...; got {spec!r}")
+    n = count(values)
+    resources.admit(f"the grid axis {name}", [Need(f"its {n:.3g} scenarios", (name,), n * SCENARIO_BYTES,
+                                                   n * SCENARIO_OPERATIONS)])
     return Axis(name, parse_values(f"grid {name}", values))
 
 
@@ -67,6 +79,9 @@ class Grid:
             raise ValueError(f"grid: {sorted(clash)} is both fixed and swept")
         if self.zipped and len({len(a.values) for a in self.axes}) > 1:
             raise ValueError(f"grid: zipped axes need equal lengths; got {[len(a.values) for a in self.axes]}")
+        points = math.prod(self.shape)
+        resources.admit(f"the {self.model} grid", [Need(f"its {points:.3g} scenarios", tuple(names),
+                                                        points * SCENARIO_BYTES, points * SCENARIO_OPERATIONS)])
         for point in self.points():
             try:
                 cls(**{**self.fixed, **point})

@@ -14,14 +14,16 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
-import xarray as xr
 
+from hild.core import lazy, resources
 from hild.core.scenario import pad_units
 from hild.progress import sweep_progress
 from hild.sweep.executors import InProcess
 from hild.sweep.grid import Grid
 from hild.sweep.store import SweepStore
-from hild.sweep.theory import theory_sweep, unit_sizes
+from hild.sweep.theory import sweep_needs, theory_sweep, unit_sizes
+
+xr = lazy.module("xarray")
 
 
 @dataclass(frozen=True, init=False)
@@ -82,7 +84,8 @@ class Sizes:
 
 @dataclass
 class SweepReport:
-    """What a sweep run did: points already stored, computed now, failed now or before (not retried)."""
+    """What a sweep run did: points already stored, computed now, failed now or before (not retried), and
+    the points found damaged in the store (recomputed now)."""
 
     store: Path
     points: int
@@ -92,6 +95,7 @@ class SweepReport:
     kept_failed: int = 0
     diverged: int = 0
     theory_written: bool = False
+    damaged: list[dict] = field(default_factory=list)
     seconds: float = 0.0
 
 
@@ -114,27 +118,33 @@ def point_key(model: str, params: dict, size: int, sizes: Sizes, options: Mappin
     return int(hashlib.sha256(text.encode()).hexdigest()[:16], 16)
 
 
-def simulate_point(task: tuple) -> xr.Dataset:
-    """One task of a simulation sweep: (scenario, simulate's keyword arguments) -> its simulation."""
-    scenario, kwargs = task
-    return scenario.simulate(**kwargs)
+def simulate_point(task: tuple) -> tuple[xr.Dataset, xr.Dataset]:
+    """One task of a simulation sweep: (scenario, simulate's keyword arguments, the theory's options) ->
+    (its simulation, the theory from that simulation's own start: `scenario.matching_theory`)."""
+    scenario, kwargs, options = task
+    simulation = scenario.simulate(**kwargs)
+    return simulation, scenario.matching_theory(simulation, **options)
 
 
-def _point(ds: xr.Dataset, units: dict[str, int], axis: str, nominal: np.ndarray | None) -> xr.Dataset:
-    """A point's simulation as the store holds it: unit dimensions padded; the recorded axis values
-    kept as `<axis>_recorded` on the sweep's nominal axis (they may differ by size, e.g. whole SGD
-    steps at each d)."""
-    out = pad_units(ds, units)
+def _point(ds: xr.Dataset, units: dict[str, int], axis: str, nominal: np.ndarray | None,
+           recorded: bool = True) -> xr.Dataset:
+    """A point's result as the store holds it: unit dimensions padded (to the units given or what the result
+    holds, the larger); with `recorded`, the axis values kept as `<axis>_recorded` on the sweep's nominal
+    axis (a simulation's may differ by size, e.g. whole SGD steps at each d)."""
+    out = pad_units(ds, {dim: max(n, ds.sizes.get(dim, 0)) for dim, n in units.items()})
     if nominal is not None:
         if out.sizes[axis] != len(nominal):
-            raise ValueError(f"the simulation has {out.sizes[axis]} values of {axis}, the sweep {len(nominal)}")
-        out = out.assign({f"{axis}_recorded": (axis, ds[axis].values)}).assign_coords({axis: nominal})
+            raise ValueError(f"the result has {out.sizes[axis]} values of {axis}, the sweep {len(nominal)}")
+        if recorded:
+            out = out.assign({f"{axis}_recorded": (axis, ds[axis].values)})
+        out = out.assign_coords({axis: nominal})
     out.attrs = {}
     return out
 
 
-def _template(first: xr.Dataset, grid: Grid, sizes: Sizes, attrs: dict) -> xr.Dataset:
-    """The lazy, fill-valued simulation dataset of the whole sweep, one chunk per point."""
+def _template(first: xr.Dataset, grid: Grid, sizes: Sizes, attrs: dict, bookkeeping: bool) -> xr.Dataset:
+    """The lazy, fill-valued dataset of a point group over the whole sweep, one chunk per point; with
+    `bookkeeping`, the `done`, `key` and `checksum` of every point."""
     import dask.array as da
 
     shape, ones = grid.shape + (len(sizes.values),), (1,) * (len(grid.shape) + 1)
@@ -143,23 +153,28 @@ def _template(first: xr.Dataset, grid: Grid, sizes: Sizes, attrs: dict) -> xr.Da
     for name, var in first.data_vars.items():
         fill = np.nan if var.dtype.kind == "f" else np.zeros((), var.dtype)
         data[name] = (dims + var.dims, da.full(shape + var.shape, fill, dtype=var.dtype, chunks=ones + var.shape))
-    data["done"] = (dims, da.zeros(shape, dtype=bool, chunks=ones))
-    data["key"] = (dims, da.zeros(shape, dtype=np.uint64, chunks=ones))
+    if bookkeeping:
+        data["done"] = (dims, da.zeros(shape, dtype=bool, chunks=ones))
+        data["key"] = (dims, da.zeros(shape, dtype=np.uint64, chunks=ones))
+        data["checksum"] = (dims, da.zeros(shape, dtype=np.uint64, chunks=ones))
     coords = {**{c: first.coords[c].values for c in first.coords}, **grid.coords(), sizes.name: list(sizes.values)}
     return xr.Dataset(data, coords, attrs)
 
 
 def run_sweep(grid: Grid, store, sizes: Sizes | None = None, theory: bool = True, executor=None,
               retry_failed: bool = False, progress: bool = False, chunk: int = 256, **options) -> SweepReport:
-    """Run a sweep into `store` (a directory): the theory at every grid point, and with `sizes` the
-    simulation at every (grid point, size), each written as it finishes.
+    """Run a sweep into `store` (a directory): the theory at every grid point from the scenarios' nominal
+    start, and with `sizes` the simulation at every (grid point, size) together with the theory from that
+    simulation's own start (`scenario.matching_theory`), each point written as it finishes.
 
     **Arguments:**
     - `options`: the run options both theory and simulation take (t_max, n_points for the
       committee machine); they are part of the sweep's identity.
+    - `theory`: compute the grid-wide theory (the matched theory of each point is always computed).
     - `executor`: hild.executors.InProcess() (default), LocalProcesses(n) or Dask(...).
-    - Points already in the store are not recomputed; points that failed before are skipped
-      unless `retry_failed`.
+    - Points already in the store are not recomputed, except damaged ones (missing, undecodable or
+      not matching their checksum); points that failed before are skipped unless `retry_failed`.
+      A store with nothing left to compute is only read (it may be read-only).
 
     **Returns:** a `SweepReport`.
     """
@@ -169,64 +184,91 @@ def run_sweep(grid: Grid, store, sizes: Sizes | None = None, theory: bool = True
         sizes = sizes.named(cls.size)
         for scenario in scenarios:
             for n in sizes.values:
-                scenario.check_simulation(**_arguments(cls, n, sizes, options))
+                scenario.admit("simulate", **_arguments(cls, n, sizes, options))
+    if theory:  # refused before the store is created
+        resources.admit(f"the {grid.model} theory sweep", sweep_needs(scenarios, chunk, grid.dims, **options))
     store = SweepStore.create(store, sweep_spec(grid, options))
-    store.clean()
     report = SweepReport(store.path, points=0 if sizes is None else len(scenarios) * len(sizes.values))
-    if theory and not store.has_theory:
-        store.write_theory(theory_sweep(grid, chunk=chunk, **options))
+    write_theory = theory and (not store.has_theory or store.theory_damage() is not None)
+    todo = []
+    if sizes is not None:
+        if store.sizes is not None:
+            store.claim_sizes(sizes.as_dict())  # refuses other sizes, writes nothing
+        found = store.verify()
+        keys, report.damaged = found.keys, found.damaged
+        failures, points = store.failures(), grid.points()
+        for flat, scenario in enumerate(scenarios):
+            for j, n in enumerate(sizes.values):
+                index = tuple(int(i) for i in np.unravel_index(flat, grid.shape)) + (j,)
+                key = point_key(grid.model, scenario.params, n, sizes, options)
+                if keys is not None and keys[index] == key:
+                    report.already_done += 1
+                elif key in failures and not retry_failed:
+                    report.kept_failed += 1
+                else:
+                    todo.append((index, key, scenario, n, {**points[flat], sizes.name: n}))
+    if not (write_theory or todo or (sizes is not None and store.sizes is None)):
+        report.seconds = time.perf_counter() - start
+        return report  # nothing left to compute: the store is only read
+
+    store.require_writable("this sweep has points or its theory to write")
+    store.clean()
+    if write_theory:
+        store.write_theory(theory_sweep(grid, chunk=chunk, progress=progress, **options))
         report.theory_written = True
     if sizes is None:
         report.seconds = time.perf_counter() - start
         return report
 
     store.claim_sizes(sizes.as_dict())
-    completed, failures, points = store.completed(), store.failures(), grid.points()
-    todo = []
-    for flat, scenario in enumerate(scenarios):
-        for j, n in enumerate(sizes.values):
-            index = np.unravel_index(flat, grid.shape) + (j,)
-            key = point_key(grid.model, scenario.params, n, sizes, options)
-            if completed is not None and completed[index] == key:
-                report.already_done += 1
-            elif key in failures and not retry_failed:
-                report.kept_failed += 1
-            else:
-                todo.append((index, key, scenario, n, {**points[flat], sizes.name: n}))
-
     executor = executor or InProcess()
     units = unit_sizes(scenarios)
-    nominal = store.nominal_axis()
-    tasks = [(scenario, _arguments(cls, n, sizes, options)) for _, _, scenario, n, _ in todo]
-    keys = [f"hild-{key:016x}" for _, key, _, _, _ in todo]
+    nominal = {name: store.nominal_axis(name) for name in ("simulation", "matched_theory")}
+    tasks = [(scenario, _arguments(cls, n, sizes, options), dict(options)) for _, _, scenario, n, _ in todo]
+    names = [f"hild-{key:016x}" for _, key, _, _, _ in todo]
     with sweep_progress(f"sweep {grid.model}", len(todo), enabled=progress) as show:
-        for event in executor.run(simulate_point, tasks, keys=keys):
+        for event in executor.run(simulate_point, tasks, keys=names):
             if event is not None:
                 i, result, error = event
                 index, key, scenario, n, where = todo[i]
                 if error is None:
+                    sim, own = result
                     try:
-                        if nominal is None:
-                            nominal = result[cls.axis].values
-                        point = _point(result, units, cls.axis, nominal)
+                        for name, ds in (("simulation", sim), ("matched_theory", own)):
+                            if nominal[name] is None:
+                                nominal[name] = ds[cls.axis].values
+                        point = _point(sim, units, cls.axis, nominal["simulation"])
+                        matched = _point(own, units, cls.axis, nominal["matched_theory"], recorded=False)
+                        if not store.has_point_groups:
+                            store.create_groups(*_templates(scenarios[0], (sim, point), (own, matched), grid,
+                                                            sizes, store))
+                            nominal = {name: store.nominal_axis(name) for name in nominal}
+                        store.write_point(index, point, matched, key)
                     except ValueError as e:
-                        result, error = None, str(e)
+                        error = str(e)
                 if error is None:
-                    if not store.has_simulation:
-                        attrs = {**scenarios[0].provenance("simulation sweep", dtype=result.attrs.get("dtype", "")),
-                                 "sweep": json.dumps(store.spec), "sizes": json.dumps(sizes.as_dict())}
-                        attrs.pop("params")
-                        store.create_simulation(_template(point, grid, sizes, attrs))
-                        nominal = store.nominal_axis()
-                    store.write_point(tuple(int(x) for x in index), point, key)
                     report.computed += 1
-                    report.diverged += bool(result["diverged"].any())
+                    report.diverged += bool(sim["diverged"].any())
                 else:
                     store.record_failure(key, where, error)
                     report.failed.append({"point": where, "error": error})
             show(report.computed, executor.running, len(report.failed))
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _templates(scenario, simulation: tuple, matched: tuple, grid: Grid, sizes: Sizes,
+               store: SweepStore) -> tuple[xr.Dataset, xr.Dataset]:
+    """The templates of the simulation and matched-theory groups from the first point computed: each given
+    as (the result as computed, the result as the store holds it)."""
+    common = {"sweep": json.dumps(store.spec), "sizes": json.dumps(sizes.as_dict())}
+    out = []
+    for (raw, point), kind, bookkeeping in ((simulation, "simulation sweep", True),
+                                            (matched, "theory sweep from each simulation's own start", False)):
+        attrs = {**scenario.provenance(kind, dtype=raw.attrs.get("dtype", "")), **common}
+        attrs.pop("params")
+        out.append(_template(point, grid, sizes, attrs, bookkeeping))
+    return out[0], out[1]
 
 
 def _arguments(cls, n: int, sizes: Sizes, options: Mapping[str, Any]) -> dict:
