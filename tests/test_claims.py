@@ -6,6 +6,8 @@ import math
 import pytest
 
 from hild.claims import all_claims, get
+from hild.core.scenario import PROVENANCE
+from hild.io import read_netcdf
 
 CLAIMS = [c.name for c in all_claims()]
 
@@ -27,6 +29,9 @@ def test_claim_keeps_its_verdict_at_quick_size(name, quick_claim, tmp_path):
     assert result.holds == get(name).holds, result.summary()
     written = {p.name for p in result.save(tmp_path)}
     assert {"summary.json", "figure.png"} <= written
+    for name in written - {"summary.json", "figure.png"}:  # every file hild writes carries the provenance schema
+        attrs = read_netcdf(tmp_path / name).attrs
+        assert set(PROVENANCE) <= set(attrs) and attrs["claim"] == result.name, name
     assert json.loads((tmp_path / "summary.json").read_text())["holds"] == result.holds
 
 
@@ -36,3 +41,10 @@ def test_claim_keeps_its_verdict_at_paper_size(name):
     from hild import reproduce
 
     assert reproduce(name, size="paper").holds == get(name).holds
+
+
+@pytest.mark.parametrize("name", CLAIMS)
+def test_claim_figure_is_readable(name, quick_claim, figure_problems):
+    """Every claim's figure at quick size: no overlapping or missing tick labels, axis names on every panel, no
+    point under a legend, no log axis over values <= 0 (tests/conftest.py)."""
+    assert figure_problems(quick_claim(name).figure) == []

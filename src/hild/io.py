@@ -10,7 +10,9 @@ import os
 import tempfile
 from pathlib import Path
 
-import xarray as xr
+from hild.core import lazy
+
+xr = lazy.module("xarray")
 
 
 def output_directory(path, overwrite: bool) -> Path:
@@ -24,12 +26,25 @@ def output_directory(path, overwrite: bool) -> Path:
     return path
 
 
+def file_mode() -> int:
+    """The mode a new file gets under the user's umask (0o666 & ~umask), as `open` would give it; the
+    temporary files of atomic writes (mkstemp: 0o600) are set to it before they are renamed into place."""
+    try:
+        with open("/proc/self/status") as f:
+            mask = next(int(line.split()[1], 8) for line in f if line.startswith("Umask:"))
+    except (OSError, StopIteration, ValueError):
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return 0o666 & ~mask
+
+
 def _atomic(path: Path, write) -> Path:
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, file_mode())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -28,6 +28,15 @@ def test_error_of_the_seed_mean_is_measured_exactly():
     assert c.seeds_used == 2 and c.seeds_diverged == 0
 
 
+def test_exact_agreement_without_spread_has_z_zero_and_a_gap_without_spread_none():
+    theory = xr.Dataset({"v": ("t", np.ones(11)), "eg": ("t", np.ones(11))}, coords={"t": T})
+    sim = _sim([np.ones(11), np.ones(11)]).assign(v=(("seed", "t"), np.ones((2, 11))))
+    sim["eg"] = sim["eg"] + 0.5
+    summary = compare(theory, sim).summary
+    assert summary["v"]["max_in_sem"] == 0.0  # a fixed second layer: no spread, no error
+    assert np.isnan(summary["eg"]["max_in_sem"])  # an error that no spread measures has no z
+
+
 def test_diverged_seeds_are_left_out_and_counted():
     theory = xr.Dataset({"eg": ("t", np.ones(11))}, coords={"t": T})
     sim = _sim([np.ones(11), np.full(11, np.nan)], diverged=[False, True])

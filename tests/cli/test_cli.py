@@ -82,7 +82,7 @@ def test_reproduce_unknown_claim_or_size_exits_2():
 def test_reproduce_runs_a_claim_and_writes_its_figure(tmp_path):
     result = runner.invoke(app, ["reproduce", "committee.ode_matches_sgd", "--out", str(tmp_path / "c"), "--json"])
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.output)
+    summary = json.loads(result.stdout)
     assert summary["holds"] is True and summary["checks"]
     assert (tmp_path / "c" / "figure.png").stat().st_size > 10_000
     assert read_netcdf(tmp_path / "c" / "simulation.nc").sizes["seed"] == 4
@@ -93,14 +93,19 @@ SWEEP = ["sweep", "committee", "--grid", "lr=0.2,0.5", "--grid", "K=1,2", "--set
 
 
 def test_sweep_on_a_local_dask_cluster_then_status_and_plot(tmp_path):
+    from hild.sweep import figure
+
     store = tmp_path / "s"
     result = runner.invoke(app, [*SWEEP, "--d", "64", "--seeds", "2", "--workers", "2", "--store", str(store), "--json"])
     assert result.exit_code == 0, result.output
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     assert (report["points"], report["computed"], report["failed"]) == (4, 4, [])
     status = runner.invoke(app, ["sweep", "status", str(store), "--json"])
-    assert status.exit_code == 0 and json.loads(status.output)["simulation"]["done"] == 4
+    assert status.exit_code == 0 and json.loads(status.stdout)["simulation"]["done"] == 4
     assert runner.invoke(app, ["plot", str(store)]).exit_code == 0 and (store / "figure.png").stat().st_size > 0
+    ax = figure(store).axes[0]  # what was drawn: K as separate cells, the size and seeds said
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "2"]
+    assert "d = 64, 2 seeds" in ax.get_title() and "theory from the simulation's start" in ax.get_title()
     curves = tmp_path / "curves.png"
     assert runner.invoke(app, ["plot", str(store), "--select", "K=2", "--out", str(curves)]).exit_code == 0
     assert curves.exists()
@@ -109,7 +114,7 @@ def test_sweep_on_a_local_dask_cluster_then_status_and_plot(tmp_path):
 def test_theory_only_sweep_and_bad_sweep_input(tmp_path):
     store = tmp_path / "s"
     result = runner.invoke(app, [*SWEEP, "--theory-only", "--store", str(store), "--json"])
-    assert result.exit_code == 0 and json.loads(result.output)["theory_written"]
+    assert result.exit_code == 0 and json.loads(result.stdout)["theory_written"]
     assert "simulation: not started" in runner.invoke(app, ["sweep", "status", str(store)]).output
     for args, message in [(["--grid", "depth=1,2"], "unknown parameter 'depth'"),
                           (["--grid", "lr=0.1,-1"], "lr must be"),

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import xarray as xr
+from hild.core import lazy
+
+xr = lazy.module("xarray")
 
 SIZES = ("quick", "paper")
 
@@ -95,6 +97,18 @@ class ClaimResult:
                 "seconds": round(self.seconds, 2), "checks": [c.as_dict() for c in self.checks],
                 "numbers": self.numbers}
 
+    def provenance(self, key: str, ds) -> dict:
+        """The attributes a claim's dataset `key` is written with: its own provenance (hild.core.scenario.PROVENANCE),
+        what it lacks filled in from the claim (model: the claim's family prefix, kind: `claim data KEY`, params:
+        the claim and size, which fix every parameter of the run), and the claim's name, size and statement."""
+        from hild import __version__
+
+        floats = [v.dtype.name for v in ds.data_vars.values() if v.dtype.kind == "f"]
+        filled = {"model": self.name.split(".")[0], "kind": f"claim data {key}",
+                  "params": json.dumps({"claim": self.name, "size": self.size}), "hild_version": __version__,
+                  "dtype": floats[0] if floats else "", "convention": "", "axis": next(iter(ds.dims), "")}
+        return {**filled, **ds.attrs, "claim": self.name, "claim_size": self.size, "claim_statement": self.statement}
+
     def save(self, out: Path) -> list[Path]:
         """Write figure.png, summary.json and one NetCDF file per dataset into `out` (created if needed)."""
         from hild.plot import save
@@ -104,7 +118,7 @@ class ClaimResult:
         out.mkdir(parents=True, exist_ok=True)
         written = [write_json(out / "summary.json", self.summary())]
         for key, ds in self.data.items():
-            written.append(write_netcdf(out / f"{key}.nc", ds))
+            written.append(write_netcdf(out / f"{key}.nc", ds.assign_attrs(self.provenance(key, ds))))
         if self.figure is not None:
             save(self.figure, out / "figure.png")
             written.append(out / "figure.png")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -28,6 +27,13 @@ SUMMARY_KEYS = ("model", "params", "size", "seeds", "options", "hild_version", "
 """Every run's summary.json holds exactly these keys. `diverged`: per side, the runs that diverged and
 the first `<axis>_diverged`; `agreement` (null without both sides): the comparison's axis, seeds used and
 diverged, and per variable max / mean absolute error, max relative error and max |z| (`hild.compare`)."""
+
+
+LIMIT_OPTIONS = [("max_memory", ["--max-memory"], None, Optional[str],
+                  "refuse work estimated to need more memory, e.g. 8G (default: the available memory)", False),
+                 ("max_time", ["--max-time"], None, Optional[str],
+                  "refuse work estimated to take longer, e.g. 12h (default: 7d)", False)]
+"""The resource limits every command that computes takes (hild.core.resources)."""
 
 
 def parse_value(name: str, text):
@@ -127,6 +133,7 @@ def build(cls):
              ("simulate", ["--simulate/--no-simulate"], True, bool, "run the simulation", True),
              ("theory", ["--theory/--no-theory"], True, bool, "compute the theory", True),
              ("overwrite", ["--overwrite"], False, bool, "replace hild's files in --out", False),
+             *LIMIT_OPTIONS,
              ("as_json", ["--json"], False, bool, "print the summary as JSON", False)]
     doc = (cls.__doc__ or cls.model).strip().splitlines()[0]
     return command(cls.model, f"{doc} Writes theory.nc, simulation.nc, figure.png and summary.json into --out.",
@@ -139,15 +146,29 @@ def _field_default(f) -> str:
 
 
 def run(cls, values: dict, fields, options, settings: dict) -> None:
-    """Run a scenario built from the example's settings and the given options; write and report its files."""
+    """Run a scenario built from the example's settings and the given options, within the resource limits;
+    write and report its files."""
+    from hild.cli import fail
+    from hild.core.resources import limits
+
+    if not (values["simulate"] or values["theory"]):
+        fail("--no-simulate and --no-theory together leave nothing to run")
+    try:
+        with limits(values["max_memory"], values["max_time"]):
+            _run(cls, values, fields, options, settings)
+    except ValueError as e:  # a bad --max-memory / --max-time, or an error found while running
+        fail(str(e))
+    except MemoryError:
+        fail("the machine ran out of memory although the estimate fitted; lower the size or pass --max-memory")
+
+
+def _run(cls, values: dict, fields, options, settings: dict) -> None:
     from hild import __version__
     from hild.analysis.compare import compare
     from hild.cli import fail, out_console
     from hild.io import output_directory, write_json, write_netcdf
     from hild.plot import save
 
-    if not (values["simulate"] or values["theory"]):
-        fail("--no-simulate and --no-theory together leave nothing to run")
     try:
         given = {f.name: parse_value(f.name, values[f.name]) for f in fields if values[f.name] is not None}
         scenario = cls(**{**settings, **given})
@@ -159,22 +180,21 @@ def run(cls, values: dict, fields, options, settings: dict) -> None:
         seeds, seed = parse_value("seeds", values["seeds"]), parse_value("seed", values["seed"])
         sim_args = {cls.size: size, "seeds": seeds, "seed": seed, **by_side["simulate"]}
         if values["simulate"]:
-            scenario.check_simulation(**sim_args)
+            scenario.admit("simulate", **sim_args)
         if values["theory"]:
-            scenario.check_theory(**by_side["theory"])
+            scenario.admit("theory", **by_side["theory"])
         out_dir = output_directory(values["out"], values["overwrite"])
     except ValueError as e:
         fail(str(e))
     for name in OUTPUTS:  # an overwritten run directory holds only what this run writes
         (out_dir / name).unlink(missing_ok=True)
 
-    tty = not values["as_json"] and sys.stderr.isatty()
     timings, sim, th, written = {}, None, None, []
     try:
         if values["simulate"]:
             start = time.perf_counter()
             if "progress" in inspect.signature(scenario.simulate).parameters:
-                sim_args["progress"] = tty
+                sim_args["progress"] = True  # a bar on a terminal, else a line every few seconds
             sim = scenario.simulate(**sim_args)
             timings["simulation"] = round(time.perf_counter() - start, 3)
         if values["theory"]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import json
-import sys
 from pathlib import Path
 from typing import Optional
 
@@ -47,7 +46,7 @@ def _parse_fixed(items) -> dict:
 
 def build(cls):
     """The `hild sweep MODEL` command of a scenario class."""
-    from hild.cli.run import _flag, _show, command, run_options
+    from hild.cli.run import LIMIT_OPTIONS, _flag, _show, command, run_options
 
     shared = {name: default for name, (where, default) in run_options(cls).items() if where == "both"}
     size_default = _show(inspect.signature(cls.example().simulate).parameters[cls.size].default)
@@ -67,6 +66,7 @@ def build(cls):
              ("pool", ["--pool"], None, Optional[int], "a local pool of N processes (no Dask)", False),
              ("theory_only", ["--theory-only"], False, bool, "only the batched theory sweep", False),
              ("retry_failed", ["--retry-failed"], False, bool, "recompute the points that failed before", False),
+             *LIMIT_OPTIONS,
              ("as_json", ["--json"], False, bool, "print the report as JSON", False)]
     return command(cls.model, f"Sweep {cls.model}: the theory at every grid point, then the simulation point by "
                    "point, into a resumable store.", spec, lambda **values: _sweep(cls, shared, values))
@@ -76,45 +76,62 @@ def _sweep(cls, shared: dict, v: dict) -> None:
     from hild.cli.run import parse_value
     from hild.core.values import parse_values
     from hild.sweep.executors import Dask, InProcess, LocalProcesses
+    from hild.core.resources import limits
     from hild.sweep import Grid, Sizes, parse_axis, run_sweep
 
     store = v["store"]
     try:
-        if sum(x is not None for x in (v["workers"], v["cluster"], v["pool"])) > 1:
-            raise ValueError("choose one of --workers, --cluster and --pool")
-        axes = tuple(parse_axis(g) for g in v["grid"])
-        swept = {a.name for a in axes}
-        fixed = {k: val for k, val in example_settings(cls).items() if k not in swept}
-        fixed.update(_parse_fixed(v["set_"]))
-        grid = Grid(cls.model, axes, fixed=fixed, zipped=v["zipped"])
-        options = {name: parse_value(name, v[name]) for name in shared}
-        sizes = None if v["theory_only"] else Sizes(parse_values(cls.size, v["size"]), seeds=v["seeds"],
-                                                     seed=v["seed"], name=cls.size)
-        executor = (Dask(workers=v["workers"]) if v["workers"] is not None else Dask(address=v["cluster"])
-                    if v["cluster"] is not None else LocalProcesses(v["pool"]) if v["pool"] is not None
-                    else InProcess())
-        report = run_sweep(grid, store, sizes=sizes, executor=executor, retry_failed=v["retry_failed"],
-                           progress=not v["as_json"] and sys.stderr.isatty(), **options)
+        with limits(v["max_memory"], v["max_time"]):
+            if sum(x is not None for x in (v["workers"], v["cluster"], v["pool"])) > 1:
+                raise ValueError("choose one of --workers, --cluster and --pool")
+            axes = tuple(parse_axis(g) for g in v["grid"])
+            swept = {a.name for a in axes}
+            fixed = {k: val for k, val in example_settings(cls).items() if k not in swept}
+            fixed.update(_parse_fixed(v["set_"]))
+            grid = Grid(cls.model, axes, fixed=fixed, zipped=v["zipped"])
+            options = {name: parse_value(name, v[name]) for name in shared}
+            sizes = None if v["theory_only"] else Sizes(parse_values(cls.size, v["size"]), seeds=v["seeds"],
+                                                         seed=v["seed"], name=cls.size)
+            executor = (Dask(workers=v["workers"]) if v["workers"] is not None else Dask(address=v["cluster"])
+                        if v["cluster"] is not None else LocalProcesses(v["pool"]) if v["pool"] is not None
+                        else InProcess())
+            report = run_sweep(grid, store, sizes=sizes, executor=executor, retry_failed=v["retry_failed"],
+                               progress=True, **options)
     except ValueError as e:
         fail(str(e))
+    except MemoryError:
+        fail(f"the machine ran out of memory although the estimate fitted; the finished points are in {store}")
     except KeyboardInterrupt:
         err_console.print(f"interrupted: the finished points are in {store}; run the same command to resume")
         raise typer.Exit(130)
     summary = {"store": str(report.store), "points": report.points, "already_done": report.already_done,
                "computed": report.computed, "failed": report.failed, "kept_failed": report.kept_failed,
-               "diverged": report.diverged, "theory_written": report.theory_written,
+               "diverged": report.diverged, "theory_written": report.theory_written, "damaged": report.damaged,
                "seconds": round(report.seconds, 2)}
     if v["as_json"]:
         typer.echo(json.dumps(summary, indent=2))
     else:
-        out_console.print(f"{store}: theory {'written' if report.theory_written else 'already there'}"
-                          + ("" if v["theory_only"] else f"; {report.computed} points computed, {report.already_done} "
-                             f"already done, {len(report.failed)} failed now, {report.kept_failed} failed before "
-                             f"(--retry-failed reruns them), {report.diverged} with diverged seeds")
-                          + f" in {report.seconds:.1f} s ({executor!r})")
+        for d in report.damaged:
+            out_console.print(f"[yellow]damaged[/] {_where(d['point'])}: {d['reason']} (recomputed)", highlight=False)
+        if not (report.theory_written or report.computed or report.failed or report.damaged):
+            kept = f", {report.kept_failed} failed before (--retry-failed reruns them)" if report.kept_failed else ""
+            message = "nothing left to compute" + ("" if v["theory_only"] else
+                                                   f" ({report.already_done} points done{kept})")
+        else:
+            message = (f"theory {'written' if report.theory_written else 'already there'}"
+                       + ("" if v["theory_only"] else f"; {report.computed} points computed, {report.already_done} "
+                          f"already done, {len(report.failed)} failed now, {report.kept_failed} failed before "
+                          f"(--retry-failed reruns them), {report.diverged} with diverged seeds")
+                       + f" in {report.seconds:.1f} s ({executor!r})")
+        out_console.print(f"{store}: {message}", highlight=False)
         for f in report.failed:
             out_console.print(f"[red]failed[/] {f['point']}: {f['error']}", markup=True, highlight=False)
     raise typer.Exit(0 if not report.failed and not report.kept_failed else 1)
+
+
+def _where(point: dict) -> str:
+    """A grid point as NAME=VALUE, ..."""
+    return ", ".join(f"{k}={v}" for k, v in point.items())
 
 
 class _SweepGroup(typer.core.TyperGroup):
@@ -144,30 +161,58 @@ app.add_typer(sweep_app, name="sweep")
 
 @sweep_app.command("status")
 def sweep_status(store: Path = typer.Argument(..., help="Store directory."),
+                 verify: bool = typer.Option(False, "--verify", help="Read every done point's data and check it "
+                                             "against its checksum; exit 1 if any is damaged."),
                  as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
     """Report a store: its grid, the theory, and the simulation points done, failed and missing."""
     from hild.sweep.store import SweepStore
 
     try:
-        status = SweepStore(store).status()
+        status = SweepStore(store).status(verify=verify)
     except ValueError as e:
         fail(str(e))
+    damaged = verify and bool(status["damaged"] or status["theory_damaged"])
     if as_json:
         typer.echo(json.dumps(status, indent=2))
-        return
+        raise typer.Exit(1 if damaged else 0)
+    for difference in status["disagreements"]:
+        err_console.print(f"warning: {store}/sweep.json disagrees with the data ({difference}); shown: the grid "
+                          "the data were computed on", highlight=False)
     spec = status["sweep"]
-    axes = ", ".join(f"{k} ({len(v)} values)" for k, v in spec["axes"].items())
+    axes = ", ".join(f"{k} ({len(v)} values: {_values(v)})" for k, v in spec["axes"].items())
     out_console.print(f"{store}: {spec['model']} over {axes}{' zipped' if spec['zipped'] else ''}, "
                       f"fixed {spec['fixed']}, options {spec['options']}, hild {spec['hild_version']}", highlight=False)
-    out_console.print(f"theory: {'done' if status['theory'] else 'missing'}")
+    theory = "missing" if not status["theory"] else f"damaged: {status['theory_damaged']}" if \
+        verify and status["theory_damaged"] else "done"
+    out_console.print(f"theory: {theory}", highlight=False)
     if status["sizes"] is None:
         out_console.print("simulation: not started")
     else:
         sim, sizes = status["simulation"], status["sizes"]
-        out_console.print(f"simulation ({sizes['name']} {sizes['values']}, {sizes['seeds']} seeds): {sim['done']} of "
-                          f"{sim['points']} points done, {sim['failed']} failed, {sim['missing']} missing")
+        counts = f"{sim['done']} of {sim['points']} points done"
+        if verify:
+            counts += f" and intact, {sim['damaged']} damaged"
+        out_console.print(f"simulation ({sizes['name']} {sizes['values']}, {sizes['seeds']} seeds): {counts}, "
+                          f"{sim['failed']} failed, {sim['missing']} missing", highlight=False)
+        if verify and sim["unverified"]:
+            out_console.print(f"{sim['unverified']} done points were written before checksums: their chunks decode, "
+                              "their values cannot be checked further", highlight=False)
     for f in status["failures"]:
         out_console.print(f"[red]failed[/] {f['point']}: {f['error']}", highlight=False)
+    if not verify:
+        out_console.print("(done counts the points marked done; --verify reads and checks their data)",
+                          highlight=False)
+        return
+    for d in status["damaged"]:
+        out_console.print(f"[red]damaged[/] {_where(d['point'])}: {d['reason']}", highlight=False)
+    if damaged:
+        out_console.print("running the same sweep again recomputes the damaged points", highlight=False)
+        raise typer.Exit(1)
+
+
+def _values(values: list) -> str:
+    text = [f"{v:g}" if isinstance(v, float) else str(v) for v in values]
+    return ", ".join(text if len(text) <= 4 else text[:3] + ["...", text[-1]])
 
 
 @app.command()
@@ -176,14 +221,31 @@ def plot(store: Path = typer.Argument(..., help="Sweep store directory."),
          at: Optional[float] = typer.Option(None, help="Value of the model's axis to draw (default: the last)."),
          select: list[str] = typer.Option([], "--select", help="Fix a parameter: NAME=VALUE (repeatable)."),
          out: Optional[Path] = typer.Option(None, help="Figure file (default: STORE/figure.png).")) -> None:
-    """Draw a sweep: curves for one free parameter, a phase diagram with theory lines for two."""
+    """Draw a sweep: curves for one free parameter, a phase diagram with theory lines for two. Damaged points
+    are left out and named; the grid drawn is the one the data were computed on."""
+    import warnings
+
     from hild.plot import save
     from hild.sweep import figure
+    from hild.sweep.figure import SweepWarning
+    from hild.sweep.store import SweepStore
 
+    path = out or Path(store) / "figure.png"
     try:
-        fig = figure(store, variable=variable, at=at, select=_parse_fixed(select))
+        if out is None and not SweepStore(store).writable:
+            raise ValueError(f"store: {store} is read-only; write the figure elsewhere with --out FILE")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fig = figure(store, variable=variable, at=at, select=_parse_fixed(select))
     except ValueError as e:
         fail(str(e))
-    path = out or Path(store) / "figure.png"
-    save(fig, path)
-    out_console.print(f"wrote {path}")
+    for w in caught:
+        if issubclass(w.category, SweepWarning):
+            err_console.print(f"warning: {w.message}", highlight=False)
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    try:
+        save(fig, path)
+    except OSError as e:
+        fail(f"out: cannot write {path} ({e.strerror}); choose another file with --out")
+    out_console.print(f"wrote {path}", highlight=False)

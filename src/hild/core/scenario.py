@@ -32,14 +32,18 @@ quantities, `diverged` and `<axis>_diverged` (hild.core.divergence), and the pro
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import json
 from typing import Any, ClassVar, Sequence
 
 import numpy as np
-import xarray as xr
 
+from hild.core import lazy, resources
 from hild.core.divergence import Blowup
+from hild.core.resources import Need
+
+xr = lazy.module("xarray")
 
 
 def jsonable(value: Any) -> Any:
@@ -72,6 +76,13 @@ class Scenario:
     divergence: ClassVar[Blowup | None] = None
     description: ClassVar[str] = ""
     papers: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs):
+        """Guard the `theory` and `simulate` a model defines: each call is first `admit`ted."""
+        super().__init_subclass__(**kwargs)
+        for call in ("theory", "simulate"):
+            if call in cls.__dict__ and not getattr(cls.__dict__[call], "_admits", False):
+                setattr(cls, call, _admitted(cls.__dict__[call], call))
 
     # --- what every model implements ------------------------------------------------------------
 
@@ -137,6 +148,44 @@ class Scenario:
         except TypeError as e:
             raise ValueError(f"theory: {e}") from None
 
+    def simulation_needs(self, **arguments) -> list[Need]:
+        """The memory and work of `simulate(**arguments)` (every argument given, defaults filled in) as
+        `hild.core.resources.Need`s; models state theirs, this default states none."""
+        return []
+
+    def theory_needs(self, **options) -> list[Need]:
+        """The memory and work of `theory(**options)` (defaults filled in); models state theirs."""
+        return []
+
+    def admit(self, call: str, **arguments) -> None:
+        """Check, before anything is allocated, that `call` ('theory' or 'simulate') with these keyword
+        arguments is valid and fits the memory and time limits (hild.core.resources); raise ValueError
+        otherwise. Every call of `theory` and `simulate` passes here first; the command line calls it
+        before it creates any output."""
+        resources.admit(f"{self.model} {call}", self.needs(call, **arguments))
+
+    def needs(self, call: str, **arguments) -> list[Need]:
+        """Validate `call` ('theory' or 'simulate') with these keyword arguments (`check_theory` /
+        `check_simulation`) and return what it needs (`theory_needs` / `simulation_needs`, every
+        argument given to them with the defaults filled in)."""
+        if call not in ("theory", "simulate"):
+            raise ValueError(f"call must be 'theory' or 'simulate'; got {call!r}")
+        method = getattr(self, call)
+        try:
+            bound = inspect.signature(method).bind(**arguments)
+        except TypeError as e:
+            raise ValueError(f"{call}: {e}") from None
+        bound.apply_defaults()
+        given = {}
+        for name, value in bound.arguments.items():
+            kind = bound.signature.parameters[name].kind
+            given.update(value if kind is inspect.Parameter.VAR_KEYWORD else {name: value})
+        if call == "simulate":
+            self.check_simulation(**given)
+            return self.simulation_needs(**given)
+        self.check_theory(**given)
+        return self.theory_needs(**given)
+
     def provenance(self, kind: str, dtype: str, seeds: Sequence[int] | None = None,
                    size: int | None = None, **extra) -> dict:
         """The attributes every result carries: model, kind, params (JSON), hild_version, dtype,
@@ -155,9 +204,25 @@ class Scenario:
 
     def figure(self, theory: xr.Dataset | None, simulation: xr.Dataset | None, title: str = ""):
         """The model's standard figure of a run; this default draws every scalar variable along the axis."""
-        from hild.plot import along_axis
+        from hild.plot import along_axis, scenario_title
 
-        return along_axis(theory, simulation, self.axis, title=title or self.model)
+        return along_axis(theory, simulation, self.axis, title=title or scenario_title(self))
+
+
+def _admitted(method, call: str):
+    """`method` (a model's theory or simulate) preceded by `self.admit(call, ...)`."""
+    positional = [p.name for p in inspect.signature(method).parameters.values()
+                  if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD][1:]
+
+    @functools.wraps(method)
+    def admitted(self, *args, **kwargs):
+        if len(args) > len(positional):
+            raise TypeError(f"{type(self).__name__}.{call} takes at most {len(positional)} positional arguments")
+        self.admit(call, **dict(zip(positional, args)), **kwargs)
+        return method(self, *args, **kwargs)
+
+    admitted._admits = True
+    return admitted
 
 
 def pad_units(ds: xr.Dataset, units: dict[str, int]) -> xr.Dataset:

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from hild.core import resources
+from hild.core.resources import Need, array
+
 
 def number(text: str):
     """'3' -> 3, '0.5' or '1e3' -> float, anything else -> the stripped string."""
@@ -18,6 +21,17 @@ def number(text: str):
     except ValueError:
         return text
     return int(value) if value.is_integer() and "." not in text and "e" not in text.lower() else value
+
+
+def count(text: str) -> int:
+    """How many values `text` denotes, without building them (0 when it is not well formed)."""
+    text = str(text).strip()
+    if ":" in text:
+        try:
+            return max(int(text.split(":")[2]), 0)
+        except (IndexError, ValueError):
+            return 0
+    return len([v for v in text.split(",") if v.strip()])
 
 
 def parse_values(name: str, text: str) -> tuple:
@@ -35,6 +49,7 @@ def parse_values(name: str, text: str) -> tuple:
             raise ValueError(f"{name}: START and STOP must be numbers and N an integer; got {text!r}") from None
         if n < 1:
             raise ValueError(f"{name}: the range is empty (N = {n})")
+        resources.admit(f"the range {text}", [Need(f"its {n} values", (f"{name}'s N",), array(n, itemsize=48))])
         if len(parts) == 4 and parts[3] == "log":
             if start <= 0 or stop <= 0:
                 raise ValueError(f"{name}: a log range needs START, STOP > 0; got {text!r}")

@@ -5,15 +5,16 @@ through the public API; its checks compare the measured numbers with the papers'
 """
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
-import xarray as xr
 
 from hild.claims import Check, Outcome, at_most, claim, within
+from hild.core import lazy
 from hild.families.online import Committee, linear_closed_form, theory_batch
 from hild.families.online.simulate import initial_weights
 from hild.families.online.theory import overlaps_from
-from hild.plot import STYLE, trajectories
+from hild.plot import STYLE, plt, trajectories
+
+xr = lazy.module("xarray")
 
 PAPERS = ("1906.08632",)
 PLATEAU_LIMIT_K2 = (2 / np.pi) * (np.pi / 6 - 2 * np.arcsin(1 / 4))
@@ -68,6 +69,59 @@ def _plateau(t: np.ndarray, eg: np.ndarray) -> tuple[float, float, float]:
     return float(eg[i]), float(t[i]), float(t[exit_at]) if eg[exit_at] < 1e-3 else np.inf
 
 
+def _plateau_figure(lrs, curves, heights, products, fit, sim, th, window, at_sim, d_sim):
+    """(a) the ODE's eg against lr t for every lr; (b) the plateau heights against lr: ODE as open circles, the
+    linear fit and the lr -> 0 limit, the SGD height (filled, +- its standard error over seeds), and a zoom at
+    lr 0.5 beside the ODE started from the SGD runs' own initial overlaps (open diamond), SGD and that ODE
+    averaged over the same window; (c) that SGD run: its seed mean and band under the matching ODE, the window
+    shaded."""
+    from hild.plot import THEORY_Z, paired, readable_log, simulation_label, simulation_line, theory_line
+
+    (limit, slope), (sim_height, sem, th_height) = fit, at_sim
+    t0, t1 = sim.t.values[window][[0, -1]]
+    ode = dict(ms=8, mfc="none", mew=1.2, color="C0", zorder=THEORY_Z)
+    sgd = dict(fmt="s", ms=3.5, color="C3", capsize=3, zorder=THEORY_Z + 1)
+    with plt.rc_context(STYLE):
+        fig, (a, b, c) = plt.subplots(1, 3, figsize=(12, 3.6), constrained_layout=True)
+        dashes = ("-", "--", "-.", (0, (1, 1)), (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)))  # the curves collapse in lr t
+        for k, (lr, eg) in enumerate(zip(lrs, curves)):  # after the exit eg reaches 0 up to rounding: not drawn
+            a.plot(eg.lr_t, eg.where(eg > 0), ls=dashes[k % len(dashes)], lw=1.2, label=f"lr = {lr:g}")
+        a.axhline(PLATEAU_LIMIT_K2, color="k", ls=":", lw=0.8, label="lr → 0 plateau 0.01161")
+        a.set(yscale="log", xlabel="lr · t", ylabel=r"$\epsilon_g$ (ODE)", ylim=(1e-5, 0.5),
+              xlim=(0, 1.5 * np.max(products)), title="ODE from one tiny random start")
+        a.legend(fontsize=7)
+        grid = np.linspace(0, max(lrs), 50)
+        b.plot(grid, limit + slope * grid, "-", color="C1", lw=0.8, label=f"fit: {limit:.5f} + {slope:.4f} lr")
+        b.axhline(PLATEAU_LIMIT_K2, color="k", ls=":", lw=0.8, label="lr → 0 limit 0.01161")
+        b.plot(lrs, heights, "o", label="ODE plateau (flattest point)", **ode)
+        b.errorbar([0.5], [sim_height], yerr=[sem], label=f"SGD d = {d_sim}, t in [{t0:g}, {t1:g}], "
+                   f"± standard error over {sim.sizes['seed']} seeds", **sgd)
+        zoom = b.inset_axes([0.62, 0.1, 0.35, 0.42])
+        zoom.plot([0.5], [heights[list(lrs).index(0.5)]], "o", **ode)
+        (diamond,) = zoom.plot([0.5], [th_height], "D", ms=5.5, mfc="none", mew=1.0, color="k", zorder=THEORY_Z,
+                               label=f"ODE from the SGD starts, t in [{t0:g}, {t1:g}]")
+        zoom.errorbar([0.5], [sim_height], yerr=[sem], **sgd)
+        spread = max(3 * (sem if np.isfinite(sem) else 0), 0.003 * sim_height,
+                     abs(th_height - sim_height), abs(heights[list(lrs).index(0.5)] - sim_height))
+        zoom.set(xlim=(0.47, 0.53), ylim=(sim_height - 1.5 * spread, sim_height + 1.5 * spread), xticks=[0.5])
+        zoom.set_title("lr = 0.5, zoomed", fontsize=6)
+        zoom.tick_params(labelsize=6)
+        handles, labels = b.get_legend_handles_labels()
+        b.legend(handles + [diamond], labels + [diamond.get_label()], fontsize=6, loc="upper center",
+                 bbox_to_anchor=(0.5, -0.18))
+        b.set(xlabel="lr", ylabel="plateau height", title="plateau height against lr")
+        reference = paired(sim.eg, th.eg)
+        simulation_line(c, sim.t, sim.eg, "C3", reference=reference,
+                        label=simulation_label(sim, paired=reference is not None))
+        theory_line(c, th.t, th.eg, "k", label="ODE from the SGD starts")
+        c.axvspan(t0, t1, color="0.88", lw=0, zorder=0, label="window of the SGD height")
+        c.set(yscale="log", xlabel="t = steps / d", ylabel=r"$\epsilon_g$", title="SGD at lr 0.5")
+        readable_log(c, "y")
+        c.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.18))
+        fig.suptitle("Symmetric plateau, K = M = 2, erf", fontsize=9)
+    return fig
+
+
 @claim("committee.plateau",
        "K = M = 2 erf machines stall on the symmetric plateau: height 0.0147 +- 5% at lr 0.5 and 0.0121 +- 5% at "
        "lr 0.1, tending to (K/pi)[pi/6 - K arcsin(1/2K)] = 0.01161 as lr -> 0; plateau length ~ 1/lr", PAPERS)
@@ -106,22 +160,10 @@ def plateau(size: str, progress: bool) -> Outcome:
         at_most("spread of lr x t_exit (max / min)", float(products.max() / products.min()), 1.25),
         within(f"SGD plateau height at lr 0.5, d = {d_sim}, t in [40, 100]", sim_height, th_height, 0.05),
     ]
-    with plt.rc_context(STYLE):
-        fig, (a, b) = plt.subplots(1, 2, figsize=(8, 3.2), constrained_layout=True)
-        for lr, eg in zip(lrs, curves):
-            a.plot(eg.lr_t, eg, label=f"lr = {lr:g}")
-        a.axhline(PLATEAU_LIMIT_K2, color="k", ls=":", lw=0.8, label="lr → 0 plateau 0.01161")
-        a.set(yscale="log", xlabel="lr · t", ylabel=r"$\epsilon_g$ (ODE)", ylim=(1e-5, 0.5),
-              xlim=(0, 1.5 * np.max(products)))
-        a.legend(fontsize=7)
-        grid = np.linspace(0, max(lrs), 50)
-        b.plot(lrs, heights, "o", label="ODE plateau")
-        b.plot(grid, limit + slope * grid, "-", lw=0.8, label=f"fit: {limit:.5f} + {slope:.4f} lr")
-        b.plot([0.5], [sim_height], "s", label=f"SGD d = {d_sim}")
-        b.axhline(PLATEAU_LIMIT_K2, color="k", ls=":", lw=0.8)
-        b.set(xlabel="lr", ylabel="plateau height")
-        b.legend(fontsize=7)
-        fig.suptitle("Symmetric plateau, K = M = 2, erf", fontsize=9)
+    per_seed = sim.eg.isel(t=np.flatnonzero(window)).mean("t").values  # each seed's plateau height
+    sem = float(np.std(per_seed, ddof=1) / np.sqrt(per_seed.size)) if per_seed.size > 1 else np.nan
+    fig = _plateau_figure(lrs, curves, heights, products, (limit, slope), sim, th, window,
+                          (sim_height, sem, th_height), d_sim)
     data = {"theory_lr": xr.concat(curves, "lr", join="exact").to_dataset(name="eg"), "theory": th, "simulation": sim}
     return Outcome(checks, data, fig)
 
@@ -143,21 +185,30 @@ def _time_average(ds: xr.Dataset, t0: float, t1: float) -> np.ndarray:
 
 
 def _floor_figure(Ks, curves: dict, title: str):
-    """curves: label -> (K values, eg values, matplotlib style)."""
+    """curves: label -> (K values, eg values, matplotlib style[, standard errors]). A curve with standard errors
+    (a simulation) is drawn as small filled markers with error bars above the others, whose markers are open, so
+    that a simulated point on a theory point leaves both visible."""
     with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(4.2, 3.2), constrained_layout=True)
-        for label, (xs, ys, style) in curves.items():
-            ax.plot(xs, ys, style, label=label)
+        fig, ax = plt.subplots(figsize=(4.6, 3.4), constrained_layout=True)
+        for label, (xs, ys, style, *sem) in curves.items():
+            if sem:
+                ax.errorbar(xs, ys, yerr=sem[0], fmt=style, ms=3.5, capsize=3, zorder=4, label=label)
+            else:
+                ax.plot(xs, ys, style, ms=7, mfc="none", mew=1.2, zorder=3, label=label)
         ax.set(xlabel="student hidden units K", ylabel=r"asymptotic $\epsilon_g$", xticks=list(Ks))
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.18))  # below: off the points
         fig.suptitle(title, fontsize=9)
     return fig
 
 
 def _simulated_floors(Ks, make, d, seeds, t_max, window, progress):
+    """The simulations at each K, their floors (eg averaged over the window and the seeds) and the standard
+    errors of the floors over seeds."""
     sims = [make(K).simulate(d=d, seeds=seeds, t_max=t_max, n_points=101, init=_matched_start(K), progress=progress)
             for K in Ks]
-    return sims, np.array([float(np.mean(_time_average(s, *window))) for s in sims])
+    per_seed = [_time_average(s, *window) for s in sims]
+    return sims, np.array([float(np.mean(p)) for p in per_seed]), \
+        np.array([float(np.std(p, ddof=1) / np.sqrt(p.size)) if p.size > 1 else np.nan for p in per_seed])
 
 
 @claim("committee.noise_floor",
@@ -174,7 +225,7 @@ def noise_floor(size: str, progress: bool) -> Outcome:
     floors = _time_average(th, 300, 500)
     slope = np.polyfit(Ks, floors, 1)[0]
     curvature = np.max(np.abs(np.diff(floors, 2))) if len(Ks) > 2 else 0.0
-    sims, sim_floors = _simulated_floors(Ks, make, d, seeds, 500, (300, 500), progress)
+    sims, sim_floors, sim_sem = _simulated_floors(Ks, make, d, seeds, 500, (300, 500), progress)
     rel = np.abs(sim_floors - floors) / floors
     prediction = lr * sigma ** 2 / (2 * np.pi)
     checks = [
@@ -182,7 +233,8 @@ def noise_floor(size: str, progress: bool) -> Outcome:
         within("slope d eg* / dK (ODE)", float(slope), prediction, 0.20),
         at_most(f"max_K |eg*_SGD - eg*_ODE| / eg*_ODE, d = {d}", float(rel.max()), 0.10),
     ]
-    fig = _floor_figure(Ks, {"ODE, t in [300, 500]": (Ks, floors, "-o"), f"SGD d = {d}": (Ks, sim_floors, "s"),
+    fig = _floor_figure(Ks, {"ODE, t in [300, 500]": (Ks, floors, "-o"),
+                             f"SGD d = {d}, ± standard error over {seeds} seeds": (Ks, sim_floors, "s", sim_sem),
                              "linear response lr σ²(K − M + M/√3)/2π":
                              (Ks, prediction * (np.array(Ks) - 2 + 2 / np.sqrt(3)), ":")},
                         "First layer trained: the error floor grows with K")
@@ -206,7 +258,7 @@ def both_layers(size: str, progress: bool) -> Outcome:
     final_both = _time_average(th_both, 0.9 * t_max, t_max)
     final_first = _time_average(th_first, 300, 500)
     window = (0.9 * t_sim, t_sim)
-    sims, sim_final = _simulated_floors(K_sim, both, d, seeds, t_sim, window, progress)
+    sims, sim_final, sim_sem = _simulated_floors(K_sim, both, d, seeds, t_sim, window, progress)
     th_at_sim = _time_average(th_both, *window)[[Ks.index(K) for K in K_sim]]
     checks = [
         at_most("max_K eg_final(K) / eg_final(K = M), both layers (ODE)", float(np.max(final_both / final_both[0])),
@@ -218,8 +270,9 @@ def both_layers(size: str, progress: bool) -> Outcome:
     ]
     fig = _floor_figure(Ks, {"both layers (ODE, t = 3000)": (Ks, final_both, "-o"),
                              "first layer only (ODE, t in [300, 500])": (Ks, final_first, "-^"),
-                             f"both layers, SGD d = {d}, t = {t_sim}": (K_sim, sim_final, "s"),
-                             f"both layers, ODE t = {t_sim}": (K_sim, th_at_sim, "kx")},
+                             f"both layers, SGD d = {d}, t in [{window[0]:g}, {window[1]:g}], ± standard error over "
+                             f"{seeds} seeds": (K_sim, sim_final, "s", sim_sem),
+                             "both layers, ODE, same window": (K_sim, th_at_sim, "kD")},
                         "Both layers trained: no growth of the error with K")
     data = {"theory_both": th_both, "theory_first": th_first, **{f"simulation_K{K}": s for K, s in zip(K_sim, sims)}}
     return Outcome(checks, data, fig)
@@ -242,6 +295,9 @@ def linear_exact(size: str, progress: bool) -> Outcome:
     checks = [at_most("max_t |eg_ODE - eg_closed| / eg_closed", ode_err, 1e-6),
               at_most(f"max_t |eg_SGD - eg_closed| / eg_closed, d = {d}, {seeds} seeds", sim_err, 0.02)]
     fig = trajectories(th, sim, title="Linear committee (K = M = 2, lr 0.2, noise 0.5): ODE = closed form = SGD")
-    fig.axes[0].plot(sim.t.values, closed, "--", color="C3", lw=1, label="closed form")
-    fig.axes[0].legend(fontsize=7)
+    from hild.plot import THEORY_Z, source_legend
+
+    fig.axes[0].plot(sim.t.values, closed, "--", color="C3", lw=1, zorder=THEORY_Z + 1, label="closed form")
+    fig.legends.clear()  # the legend below the panels, with the closed form
+    source_legend(fig, fig.axes[0])
     return Outcome(checks, {"theory": th, "simulation": sim}, fig)

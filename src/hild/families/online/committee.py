@@ -14,14 +14,18 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
-import xarray as xr
 
-from hild.core import Blowup, Scenario, register
+from hild.core import Blowup, Scenario, lazy, register
 from hild.core import validation as check
 from hild.core.gaussian import ACTIVATIONS, Activation, activation as make_activation
+from hild.core.resources import Need, array
+
+xr = lazy.module("xarray")
 
 LR_CONVENTION = ("w <- w + (lr/sqrt d) v g'(lambda) Delta x - (weight_decay/d) w; "
                  "v <- v + (lr_v/d) g(lambda) Delta; t = steps/d (Goldt et al., arXiv 1906.08632)")
+STEPS_PER_LR = 0.05
+"""A lower bound on the ODE solver's steps per unit time and unit learning rate (see Committee.check_theory)."""
 BLOWUP = 100.0
 """A run diverges once a squared norm Q_ii exceeds BLOWUP x norm_scale (see `norm_scale`)."""
 
@@ -30,6 +34,13 @@ def norm_scale(T, Q0) -> np.ndarray:
     """max(1, max_n T_nn, max_i Q_ii(0)): the scale of a run's squared norms, for T (..., M, M) and Q0 (..., K, K)."""
     diag = lambda A: np.nanmax(np.diagonal(np.asarray(A), axis1=-2, axis2=-1), -1)  # noqa: E731
     return np.maximum(1.0, np.maximum(diag(T), diag(Q0)))
+
+
+def _on_cpu() -> bool:
+    """Whether JAX runs on the CPU (seeds then run one at a time; see hild.online.simulate.seed_batch)."""
+    import jax
+
+    return jax.default_backend() == "cpu"
 
 
 def _scale_of(ds: xr.Dataset) -> xr.DataArray:
@@ -140,6 +151,42 @@ class Committee(Scenario):
         from hild.families.online.simulate import check_run
         a = {"d": 500, "seeds": 1, "seed": 0, "t_max": 10.0, "n_points": 101, "n_test": 0, **arguments}
         check_run(self, a["d"], a["seeds"], a["seed"], a["t_max"], a["n_points"], a["n_test"])
+
+    def check_theory(self, **options) -> None:
+        """Refuse a t_max that the explicit solver cannot reach within its step budget: once converged, its
+        steps stay bounded by the relaxation rate, about 0.3-0.7 lr per unit time at K, M <= 4 (measured),
+        so at least STEPS_PER_LR lr t_max steps are needed."""
+        super().check_theory(**options)
+        from hild.families.online.ode import MAX_STEPS
+
+        t_max = check.real("t_max", options.get("t_max", 10.0), minimum=0.0, strict_minimum=True)
+        steps = STEPS_PER_LR * max(self.lr, self.lr_v) * t_max
+        if steps > MAX_STEPS:
+            raise ValueError(f"t_max: the ODEs to t_max = {t_max:.4g} need at least ~{steps:.2g} solver steps at lr "
+                             f"{max(self.lr, self.lr_v):g}, beyond the step budget of {MAX_STEPS:.0e}; lower t_max")
+
+    def simulation_needs(self, d, seeds, t_max, n_points, n_test, dtype, **_) -> list[Need]:
+        """Host weights and records (float64), the device state, one input block per seed batch, the held-out
+        set; (4K + 2M + 10) d operations per SGD step (fields, update, drawing x)."""
+        K, M, item = self.K, self.M, 8 if dtype == "float64" else 4
+        units = K * K + K * M + K + 2
+        batch = seeds if not _on_cpu() else 1
+        return [Need("the student and teacher weights", ("seeds", "d", "K"), array(seeds, K + M, d) * (16 + item)),
+                Need("one input block per seed batch", ("d",), array(batch, 1024, d, itemsize=item) * 2),
+                Need("the recorded order parameters", ("seeds", "n_points", "K"), array(seeds, n_points, units) * 4,
+                     result=True),
+                Need("the held-out inputs", ("seeds", "n_test", "d"), array(seeds, n_test, d) * 2),
+                Need("the SGD steps", ("t_max", "d", "seeds"),
+                     operations=float(seeds) * float(d) * float(t_max) * (4 * K + 2 * M + 10) * d)]
+
+    def theory_needs(self, n_points, init=None, **_) -> list[Need]:
+        """The trajectory of every start (a simulation's seeds), and the ODE's largest term, the Gaussian
+        integrals I4 over (K, K, K+M, K+M), a few times over in the compiled right-hand side."""
+        K, M = self.K, self.M
+        starts = init.sizes.get("seed", 1) if hasattr(init, "sizes") else 1  # a simulation Dataset
+        return [Need("the recorded order parameters", ("n_points", "K"), array(starts, n_points, K * K + K * M + K + 2) * 4,
+                     result=True),
+                Need("the ODE right-hand side (I4 over K, K, K+M, K+M)", ("K",), array(starts, K, K, K + M, K + M) * 8)]
 
     def figure(self, theory, simulation, title: str = ""):
         """Generalisation error and order parameters: theory lines, simulation seed means with bands."""

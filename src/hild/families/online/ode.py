@@ -16,12 +16,14 @@ zero overlaps) stay frozen, which lets one compiled call integrate scenarios wit
 """
 from __future__ import annotations
 
-import diffrax
-import jax
-import jax.numpy as jnp
 import numpy as np
 
+from hild.core import lazy
 from hild.core.gaussian import Activation, hermite_points
+
+diffrax = lazy.module("diffrax")
+jax = lazy.module("jax")
+jnp = lazy.module("jax.numpy")
 
 
 def covariance(Q, R, T):
@@ -99,7 +101,11 @@ def _diverged(state, p):
     return ~finite | (jnp.max(jnp.diagonal(state["Q"])) > p["blowup"])
 
 
-def integrate(act: Activation, y0, params, ts, rtol: float = 1e-8, atol: float = 1e-11, max_steps: int = 1_000_000):
+MAX_STEPS = 1_000_000
+"""The solver's step budget per trajectory; a run that spends it is reported, not silently truncated."""
+
+
+def integrate(act: Activation, y0, params, ts, rtol: float = 1e-8, atol: float = 1e-11, max_steps: int = MAX_STEPS):
     """Integrate the ODEs for a batch of scenarios (leading axis of y0 and params) on the grid ts.
 
     Returns (ys, diverged, t_end): ys on ts (NaN after a divergence), a divergence flag and the
@@ -108,7 +114,7 @@ def integrate(act: Activation, y0, params, ts, rtol: float = 1e-8, atol: float =
     return _integrate_jit(act, y0, params, jnp.asarray(ts), rtol, atol, max_steps)
 
 
-@jax.jit(static_argnums=(0, 4, 5, 6))
+@lazy.jit(static_argnums=(0, 4, 5, 6))
 def _integrate_jit(act, y0, params, ts, rtol, atol, max_steps):
     term = diffrax.ODETerm(lambda t, y, p: vector_field(act, y, p))
     event = diffrax.Event(lambda t, y, p, **kw: _diverged(y, p))

@@ -14,17 +14,18 @@ from __future__ import annotations
 
 import functools
 
-import jax
-import jax.numpy as jnp
 import numpy as np
-import xarray as xr
 
-from hild.core import divergence
+from hild.core import divergence, lazy
 from hild.core import validation as check
 from hild.families.online.committee import Committee
 from hild.families.online.ode import generalisation_error
 from hild.families.online.theory import overlaps_from
 from hild.progress import progress_bar
+
+jax = lazy.module("jax")
+jnp = lazy.module("jax.numpy")
+xr = lazy.module("xarray")
 
 MAX_BLOCK = 1024
 CHUNKS = 20
@@ -120,6 +121,8 @@ def check_run(scenario: Committee, d, seeds, seed, t_max, n_points, n_test=0) ->
     """Validate a simulation's size arguments; returns them as (d, seeds, seed, t_max, n_points, n_test)."""
     d = check.integer("d", d, scenario.K + scenario.M)
     seeds = check.integer("seeds", seeds, 1)
+    if seeds > 2 ** 32:
+        raise ValueError(f"seeds must be an integer in [1, 2^32] (32-bit seeds); got {seeds}")
     seed = check.integer("seed", seed, 0)
     if seed + seeds > 2 ** 32:
         raise ValueError(f"seed must be below 2^32 - seeds = {2 ** 32 - seeds}; got {seed}")

@@ -9,14 +9,16 @@ from __future__ import annotations
 import json
 from typing import Sequence
 
-import jax
-import jax.numpy as jnp
 import numpy as np
-import xarray as xr
 
+from hild.core import lazy
 from hild.core import validation as check
 from hild.families.online.committee import Committee, norm_scale
-from hild.families.online.ode import generalisation_error, integrate
+from hild.families.online.ode import MAX_STEPS, generalisation_error, integrate
+
+jax = lazy.module("jax")
+jnp = lazy.module("jax.numpy")
+xr = lazy.module("xarray")
 
 
 def blowup_bound(T, Q0) -> np.ndarray:
@@ -100,13 +102,14 @@ def theory_batch(scenarios: Sequence[Committee], t_max: float = 10.0, inits: Seq
     with jax.enable_x64(True):
         y0j = jax.tree.map(jnp.asarray, y0)
         pj = jax.tree.map(jnp.asarray, params)
-        ys, diverged, ok, t_end = integrate(act, y0j, pj, ts, rtol=rtol, atol=atol)
+        ys, diverged, ok, t_end = integrate(act, y0j, pj, ts, rtol=rtol, atol=atol, max_steps=MAX_STEPS)
         eg = generalisation_error(act, ys["Q"], ys["R"], pj["T"][:, None], ys["v"], pj["v_teacher"][:, None])
         ys, eg = jax.tree.map(np.asarray, ys), np.asarray(eg)
     if not np.all(np.asarray(ok)):
         bad = [i for i, good in enumerate(np.asarray(ok)) if not good]
-        raise RuntimeError(f"the ODE integrator failed (step budget exhausted) for scenarios {bad}; "
-                           "try a shorter t_max or looser rtol")
+        reached = float(np.min(np.asarray(t_end)[bad]))
+        raise ValueError(f"t_max: the ODE integrator spent its step budget ({MAX_STEPS:.0e} steps) and stopped at "
+                         f"t = {reached:.4g} < t_max = {t_max:.4g} (scenarios {bad[:5]}); lower t_max or loosen rtol")
     active = np.stack([np.arange(K) < s.K for s in scenarios])
     nan_pad = lambda x, m: np.where(m, x, np.nan)  # noqa: E731
     diverged = np.asarray(diverged)
