@@ -10,19 +10,20 @@ learning algorithm, their comparison, and the headline claims of the papers.
     >>> theory = scenario.matching_theory(sim, t_max=100)
     >>> print(hild.compare(theory, sim))
 
-The model families (`hild.online`, `hild.deep_linear`, `hild.diffusion`, `hild.signal_prop`,
-`hild.cumulants`) are imported when first used, so `import hild` and `hild --help` stay fast.
+Every public name (the model families `hild.online`, `hild.deep_linear`, `hild.diffusion`,
+`hild.signal_prop`, `hild.cumulants`, and `compare`, `models` ...) is imported when first used
+(hild.core.lazy), so `import hild` and `hild --help` load no JAX, xarray or Matplotlib.
 """
-import importlib
-
 from hild._version import __version__
-import hild.compare  # noqa: F401,E402  the earlier module path, loaded first: the function below keeps the name
-from hild.analysis.compare import Comparison, FiniteSize, compare, finite_size
-from hild.core.registry import models
+from hild.core import lazy
 
-_LAZY = {"online": "hild.families.online", "deep_linear": "hild.families.deep_linear",
-         "diffusion": "hild.families.diffusion", "signal_prop": "hild.families.signal_prop",
-         "cumulants": "hild.families.cumulants", "sweep": "hild.sweep", "claims": "hild.claims"}
+__getattr__, __dir__ = lazy.attach(
+    __name__,
+    {"hild.analysis.compare": ["Comparison", "FiniteSize", "compare", "finite_size"],
+     "hild.core.registry": ["models"]},
+    modules={"online": "hild.families.online", "deep_linear": "hild.families.deep_linear",
+             "diffusion": "hild.families.diffusion", "signal_prop": "hild.families.signal_prop",
+             "cumulants": "hild.families.cumulants", "sweep": "hild.sweep", "claims": "hild.claims"})
 
 
 def reproduce(name: str, size: str = "quick", progress: bool = False):
@@ -32,11 +33,5 @@ def reproduce(name: str, size: str = "quick", progress: bool = False):
     return run(name, size=size, progress=progress)
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        return importlib.import_module(_LAZY[name])
-    raise AttributeError(f"module 'hild' has no attribute {name!r}")
-
-
 __all__ = ["Comparison", "FiniteSize", "__version__", "compare", "finite_size", "models", "reproduce",
-           *_LAZY]
+           "online", "deep_linear", "diffusion", "signal_prop", "cumulants", "sweep", "claims"]

@@ -21,9 +21,11 @@ the percentile's tail is then not determined).
 from __future__ import annotations
 
 import numpy as np
-import xarray as xr
 
+from hild.core import lazy
 from hild.core import validation as check
+
+xr = lazy.module("xarray")
 
 METHODS = ("logistic", "crossing")
 

@@ -6,13 +6,15 @@ does not hold exits 1.
 from __future__ import annotations
 
 import json
-import sys
+import textwrap
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 import typer
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -72,6 +74,39 @@ phase_app = typer.Typer(cls=_PhaseGroup, no_args_is_help=True,
 app.add_typer(phase_app, name="phase")
 
 
+WRAP_WIDTH = 24
+"""The narrowest a wrapping column of `listing` is drawn; a terminal too narrow for it gets one block per row."""
+
+
+def listing(columns: Sequence[str], rows: Sequence[Sequence[str]], whole: Sequence[str] = ()) -> None:
+    """Print `rows` under the headers `columns`: a table where the terminal is wide enough, one block per row
+    where it is not. The `whole` columns (what users type: names, parameters) are never cut or wrapped at
+    any width; the others wrap. The first column names the row (its block's first line). Cells are plain
+    text (no Rich markup)."""
+    keep = [c in whole for c in columns]
+    longest = [max(cell_len(v) for v in (c, *(r[i] for r in rows))) for i, c in enumerate(columns)]
+    least = [n if k else min(n, WRAP_WIDTH) for n, k in zip(longest, keep)]
+    room = out_console.width - (3 * len(columns) + 1)  # a border and two padding spaces per column
+    if sum(least) <= room:
+        spare, want = room - sum(least), [n - w for n, w in zip(longest, least)]
+        total = sum(want)  # the room left is shared in proportion to what each column wants
+        widths = [w + (extra if total <= spare else spare * extra // total) for w, extra in zip(least, want)]
+        table = Table()
+        for c, width, k in zip(columns, widths, keep):
+            table.add_column(c, width=width, no_wrap=k, overflow="fold")
+        for r in rows:
+            table.add_row(*(Text(v) for v in r))
+        out_console.print(table)
+        return
+    for r in rows:
+        out_console.print(Text(r[0], style="bold"), soft_wrap=True)
+        for c, v, k in zip(columns[1:], r[1:], keep[1:]):
+            line = f"  {c}: {v}"
+            if not k:
+                line = textwrap.fill(line, max(out_console.width, 20), subsequent_indent="      ")
+            out_console.print(Text(line), soft_wrap=True)
+
+
 def fail(message: str, code: int = 2) -> None:
     err_console.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(code)
@@ -87,10 +122,9 @@ def models(as_json: bool = typer.Option(False, "--json", help="Machine-readable 
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
-    table = Table("model", "what", "axis", "size", "papers (arXiv)")
-    for r in rows:
-        table.add_row(r["model"], r["what"], r["axis"], r["size"], ", ".join(r["papers"]))
-    out_console.print(table)
+    listing(("model", "what", "axis", "size", "papers (arXiv)"),
+            [(r["model"], r["what"], r["axis"], r["size"], ", ".join(r["papers"])) for r in rows],
+            whole=("model", "axis", "size"))
 
 
 @app.command()
@@ -102,10 +136,8 @@ def claims(as_json: bool = typer.Option(False, "--json", help="Machine-readable 
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
-    table = Table("claim", "statement", "arXiv")
-    for r in rows:
-        table.add_row(r["claim"], r["statement"], ", ".join(r["papers"]))
-    out_console.print(table)
+    listing(("claim", "statement", "arXiv"), [(r["claim"], r["statement"], ", ".join(r["papers"])) for r in rows],
+            whole=("claim",))
 
 
 @app.command()
@@ -125,7 +157,7 @@ def reproduce(claim: str = typer.Argument(..., help="Claim name, e.g. committee.
         out_dir = output_directory(out, overwrite) if out is not None else None
     except ValueError as e:
         fail(str(e))
-    result = registry.reproduce(claim, size=size, progress=not as_json and sys.stderr.isatty())
+    result = registry.reproduce(claim, size=size, progress=True)
     if out_dir is not None:
         result.save(out_dir)
     if as_json:

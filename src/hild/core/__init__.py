@@ -6,9 +6,11 @@ A model family is a folder `hild/families/<family>/`; each scenario class there 
 dataclass subclassing `Scenario`, decorated with `@register` (see hild.core.scenario for what it
 declares and docs/adding-a-model.md for a worked example).
 """
-from hild.core.divergence import Blowup, flag
-from hild.core.registry import families, get, models, register
-from hild.core.scenario import PROVENANCE, Scenario, jsonable, pad_units
+from hild.core import lazy
+
+__getattr__, __dir__ = lazy.attach(__name__, {".divergence": ["Blowup", "flag"],
+                                              ".registry": ["families", "get", "models", "register"],
+                                              ".scenario": ["PROVENANCE", "Scenario", "jsonable", "pad_units"]})
 
 __all__ = ["PROVENANCE", "Blowup", "Scenario", "families", "flag", "get", "jsonable", "models", "pad_units",
            "register"]

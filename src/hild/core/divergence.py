@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-import xarray as xr
+
+from hild.core import lazy
+
+xr = lazy.module("xarray")
 
 
 @dataclass(frozen=True)

@@ -26,9 +26,12 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Callable, ClassVar, Mapping
 
-import jax
-import jax.numpy as jnp
 import numpy as np
+
+from hild.core import lazy
+
+jax = lazy.module("jax")
+jnp = lazy.module("jax.numpy")
 
 __all__ = ["ACTIVATIONS", "Activation", "activation", "gauss_hermite", "hermite_points", "hermite_rule"]
 
@@ -277,7 +280,7 @@ def _relu_i4_rule(n: int) -> tuple[np.ndarray, np.ndarray]:
     return 1.0 - s**4, 2.0 * w * s**3
 
 
-@jax.jit
+@lazy.jit
 def _relu_i4(r12, r13, r14, r23, r24, r34):
     """E[H(Z1) H(Z2) Z3+ Z4+] for unit-variance Z with correlations r_pq.
 

@@ -4,19 +4,21 @@ hides beyond the covariance (spiked cumulant, spiked Wishart, mixed cumulant, IC
 single neuron's overlap ODEs, FastICA's overlap map, the spectral test's BBP overlap), the registered
 scenarios (`cumulants.fastica`, `cumulants.sgd`, `cumulants.mixed`, `cumulants.spectral`) and
 sample-complexity experiments (exponents)."""
-from hild.families.cumulants.complexity import COMPLEXITY_LEARNERS, PAPER_EXPONENTS, fit, sweep
-from hild.families.cumulants.data import (KURTOSIS, LATENTS, correlation, ica, isotropic, kurtosis_along_spike,
-                                          latent, mixed_cumulant, orthonormal_pair, spike, spiked_cumulant,
-                                          spiked_wishart, whiten)
-from hild.families.cumulants.learners import CONTRASTS, contrast_sign, fastica, mixed_sgd, online_sgd, spectral
-from hild.families.cumulants.networks import (NETWORK_LEARNERS, SCALING, TASKS, bayes_accuracy, classification,
-                                              fit_exponent, labelled, ridge_readout, train_network)
+from hild.core import lazy
 from hild.families.cumulants.scenarios import FastICA, MixedCumulant, OnlineSGD, SpectralTest
-from hild.families.cumulants.theory import (EXPONENTS, fastica_map, mixed_ode, overlap_ode, population,
-                                            quartic_coefficient, sample_scaling, sgd_exponent, spectral_overlap)
 
-LEARNERS = COMPLEXITY_LEARNERS  # the old name of COMPLEXITY_LEARNERS (networks' learners: NETWORK_LEARNERS)
-threshold = sample_scaling  # the old name of theory.sample_scaling
+__getattr__, __dir__ = lazy.attach(
+    __name__,
+    {".complexity": ["COMPLEXITY_LEARNERS", "PAPER_EXPONENTS", "fit", "sweep"],
+     ".data": ["KURTOSIS", "LATENTS", "correlation", "ica", "isotropic", "kurtosis_along_spike", "latent",
+               "mixed_cumulant", "orthonormal_pair", "spike", "spiked_cumulant", "spiked_wishart", "whiten"],
+     ".learners": ["CONTRASTS", "contrast_sign", "fastica", "mixed_sgd", "online_sgd", "spectral"],
+     ".networks": ["NETWORK_LEARNERS", "SCALING", "TASKS", "bayes_accuracy", "classification", "fit_exponent",
+                   "labelled", "ridge_readout", "train_network"],
+     ".theory": ["EXPONENTS", "fastica_map", "mixed_ode", "overlap_ode", "population", "quartic_coefficient",
+                 "sample_scaling", "sgd_exponent", "spectral_overlap"]},
+    # the old names of COMPLEXITY_LEARNERS (networks' learners: NETWORK_LEARNERS) and of theory.sample_scaling
+    aliases={"LEARNERS": "COMPLEXITY_LEARNERS", "threshold": "sample_scaling"})
 
 __all__ = ["COMPLEXITY_LEARNERS", "CONTRASTS", "EXPONENTS", "KURTOSIS", "LATENTS", "LEARNERS", "PAPER_EXPONENTS",
            "contrast_sign", "correlation", "fastica", "fastica_map", "fit", "ica", "isotropic", "mixed_ode",

@@ -13,14 +13,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import diffrax
-import jax
-import jax.numpy as jnp
 import numpy as np
-import xarray as xr
 
-from hild.core import Blowup, Scenario, divergence, register
+from hild.core import Blowup, Scenario, divergence, lazy, register
 from hild.core import validation as check
+from hild.core.resources import Need, array
+
+diffrax = lazy.module("diffrax")
+jax = lazy.module("jax")
+jnp = lazy.module("jax.numpy")
+xr = lazy.module("xarray")
 
 
 @register
@@ -93,6 +95,15 @@ class OnlineRegression(Scenario):
         check.real("t_max", t_max, minimum=0.0, strict_minimum=True)
         check.integer("n_points", n_points, 2)
 
+    def simulation_needs(self, d, seeds, t_max, n_points, **_) -> list[Need]:
+        """Every seed's weights and inputs (vmapped together), the records, and ~4 d operations per step."""
+        return [Need("the weights and inputs of every seed", ("seeds", "d"), array(seeds, d, itemsize=4) * 4),
+                Need("the recorded overlaps", ("seeds", "n_points"), array(seeds, n_points) * 6, result=True),
+                Need("the SGD steps", ("t_max", "d", "seeds"), operations=4.0 * seeds * d * t_max * d)]
+
+    def theory_needs(self, n_points, **_) -> list[Need]:
+        return [Need("the recorded overlaps", ("n_points",), array(n_points) * 6, result=True)]
+
     def _result(self, R, Q, t, kind, dtype, seeds=None, d=None) -> xr.Dataset:
         dims = ("t",) if seeds is None else ("seed", "t")
         ds = xr.Dataset({"R": (dims, R), "Q": (dims, Q), "eg": (dims, (Q - 2 * R + 1) / 2)},
@@ -101,7 +112,7 @@ class OnlineRegression(Scenario):
         return ds.assign_attrs(self.provenance(kind, dtype=dtype, seeds=seeds, size=d))
 
 
-@jax.jit(static_argnums=(1, 2, 3))
+@lazy.jit(static_argnums=(1, 2, 3))
 def _sgd(keys, d: int, per: int, records: int, lr, noise, R0, Q0):
     """(R, Q) of each seed at every record; the teacher is e_1 sqrt(d), the student starts at the overlaps."""
     w_star = jnp.zeros(d).at[0].set(jnp.sqrt(d))
