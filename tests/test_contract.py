@@ -16,6 +16,7 @@ import xarray as xr
 from typer.testing import CliRunner
 
 import hild
+from hild.core import resources
 from hild.cli import app
 from hild.core import PROVENANCE, Scenario
 
@@ -95,6 +96,28 @@ def test_a_wrongly_typed_parameter_is_refused_by_name(name):
             dataclasses.replace(example, **{field: _wrong(getattr(example, field))})
 
 
+def _named(message: str) -> list[str]:
+    """The parameters an error names: 'd, seeds: ... needs ...' or 'seeds must be ...'."""
+    head = message.split(":")[0]
+    return head.split()[:1] if " must " in head else head.split(", ")
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_work_too_large_is_refused_naming_the_parameter(name):
+    """A size, a number of seeds or a number of recorded points that cannot fit is a ValueError naming it
+    (hild.core.resources), before anything is allocated; the example at its defaults is admitted."""
+    cls = hild.models()[name]
+    example = cls.example()
+    example.admit("simulate")
+    example.admit("theory")
+    for argument in (cls.size, "seeds"):
+        with pytest.raises(ValueError) as e:
+            example.simulate(**{argument: 10 ** 12})
+        assert argument in _named(str(e.value)), str(e.value)
+    with resources.limits(memory="1K"), pytest.raises(ValueError, match="above the limit of 1 KiB"):
+        example.admit("simulate")
+
+
 def _two_points(cls):
     """A sweep axis over the first positive real sweepable parameter: the example's value and one 10% below
     (an integer one, the example's value and one less, where there is no real one)."""
@@ -152,3 +175,11 @@ def test_hild_sweep_builds_its_command(name):
     result = CliRunner().invoke(app, ["sweep", name, "--help"])
     assert result.exit_code == 0, result.output
     assert "--grid" in result.output and f"--{cls.size.replace('_', '-')}" in result.output
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_the_run_figure_is_readable(name, figure_problems):
+    """The figure `hild run MODEL` draws from the example: no overlapping or missing tick labels, axis names on
+    every panel, no point under a legend, no log axis over values <= 0 (tests/conftest.py)."""
+    ex, th, sim = _run(name)
+    assert figure_problems(ex.figure(th, sim)) == []

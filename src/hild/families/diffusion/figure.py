@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import json
 
-import matplotlib.pyplot as plt
 import numpy as np
-import xarray as xr
-from matplotlib.ticker import NullFormatter
 
+from hild.core import lazy
 from hild.families.diffusion.theory import kl_expected
-from hild.plot import STYLE
+from hild.plot import STYLE, THEORY_Z, plt, readable_log
+
+xr = lazy.module("xarray")
 
 
 def _first(da: xr.DataArray, seed):
@@ -24,7 +24,7 @@ def kl_law_axes(ax, d: int, ratios=None):
     ax.plot(N / d, kl_expected(d, N) / d, "k-", lw=1.0, label=r"$E\,$KL$/d$ (Wishart, $c\to0$)")
     ax.plot(N / d, (d + 3) / (4 * N), "k:", lw=1.0, label=r"$(d+3)/(4N)$")
     ax.set(xscale="log", yscale="log", xlabel="N / d", ylabel="KL / d")
-    ax.xaxis.set_minor_formatter(NullFormatter())
+    readable_log(ax, "x")
 
 
 def figure(theory: xr.Dataset | None, simulation: xr.Dataset | None = None, seed: int | None = None,
@@ -45,16 +45,19 @@ def figure(theory: xr.Dataset | None, simulation: xr.Dataset | None = None, seed
         a.plot(rank, ref.lambda_true, "k--", lw=1.0, label=r"true $\Sigma$")
         a.plot(rank, _first(ref.lambda_hat, seed), color="0.6", lw=1.0, label=r"empirical $\Sigma_0$")
         if "spectrum_generated" in th:
-            a.plot(rank, _first(theory.spectrum_generated, seed), color="C0", lw=1.2, label="generated (theory)")
+            a.plot(rank, _first(theory.spectrum_generated, seed), color="C0", lw=1.2, zorder=THEORY_Z,
+                   label="generated (theory)")
         if "spectrum_generated" in sim:
             a.plot(rank, _first(simulation.spectrum_generated, seed), "o", color="C0", ms=2.5,
                    label="generated (simulation)")
         a.set(xlabel="rank", ylabel="eigenvalue", yscale="log", xscale="log" if d > 20 else "linear",
-              title=f"d = {d}, N = {N}")
+              title=f"d = {d}, N = {N}" + (f", training set {seed}" if seed is not None else ""))
+        readable_log(a)
         a.legend(fontsize=7)
         for name, color in (("loss_train", "C2"), ("loss_test", "C3")):
             if name in th:
-                b.plot(theory.t, _first(theory[name], seed), color=color, lw=1.2, label=name.replace("_", " "))
+                b.plot(theory.t, _first(theory[name], seed), color=color, lw=1.2, zorder=THEORY_Z,
+                       label=name.replace("_", " "))
             if name in sim:
                 da = _first(simulation[name], seed)
                 t = da.t.values
@@ -66,11 +69,12 @@ def figure(theory: xr.Dataset | None, simulation: xr.Dataset | None = None, seed
         b.legend(fontsize=7)
         kl_law_axes(c, d)
         if "kl" in th:
-            c.plot([N / d], [float(theory.kl.mean()) / d], "s", color="C0", ms=5, label="this scenario (theory)")
+            c.plot([N / d], [float(theory.kl.mean()) / d], "s", color="C0", ms=8, mfc="none", mew=1.2,
+                   label="this scenario (theory)")
         if "kl" in sim:
             c.errorbar([N / d], [float(simulation.kl.mean()) / d], yerr=[float(simulation.kl_sem.mean()) / d],
-                       fmt="o", color="C1", ms=4, label="simulation")
-        c.axvline(1.0, color="0.7", lw=0.8)
+                       fmt="o", color="C1", ms=3, capsize=2, label="simulation (± standard error)")
+        c.axvline(1.0, color="0.7", lw=0.8, label="N = d")
         c.legend(fontsize=7)
         if title:
             fig.suptitle(title, fontsize=9)
