@@ -237,6 +237,7 @@ def test_exponent_panel_without_any_threshold_draws_its_note(tmp_path):
     exponent(ax, fitted, 3.0, "never")
     assert [t.get_text() for t in ax.texts] == [NO_THRESHOLD]
     assert ax.get_xscale() == "linear" and ax.get_title() == "never"
+    assert not len(ax.get_xticks()) and not len(ax.get_yticks())  # no scale (-0.04 .. 0.04) where nothing is drawn
     fig.savefig(tmp_path / "f.png", dpi=50)
     png = (tmp_path / "f.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"

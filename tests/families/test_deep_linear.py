@@ -221,3 +221,22 @@ def test_deeper_balanced_networks_follow_their_mode_ode():
             DeepBalanced(**kwargs)
     with pytest.raises(ValueError, match="steps_per_time must be an integer >= 7"):
         net.check_simulation(steps_per_time=3)
+
+
+def test_figure_draws_theory_above_each_mode_s_seed_band():
+    """Modes, loss and NTK movement: each simulated series as its seed mean (sparse markers) over a band, the
+    theory line above it, and the size and seeds in the legend."""
+    from matplotlib.collections import PolyCollection
+
+    net = DeepLinear(singular_values=S, width=3, init="aligned", init_scale=1e-2, lr=1e-2)
+    sim = net.simulate(seeds=2, t_max=3, n_points=31)
+    fig = hild.deep_linear.figure(net.theory(t_max=3, n_points=31), sim)
+    for ax, series in zip(fig.axes, (len(S), 1, 1)):
+        bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
+        means = [line for line in ax.lines if line.get_markevery() not in (None, 1)]
+        theory = [line for line in ax.lines if line not in means]
+        assert len(bands) == len(means) == len(theory) == series
+        assert min(line.get_zorder() for line in theory) > max(line.get_zorder() for line in means) > \
+            max(band.get_zorder() for band in bands)
+    legend = " ".join(t.get_text() for t in fig.legends[0].get_texts())
+    assert "n_samples = population, 2 seeds" in legend and "sd" in legend

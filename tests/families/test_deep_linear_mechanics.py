@@ -183,3 +183,38 @@ def test_autoencoder_scenario_reaches_the_closed_form_and_the_gap_shrinks_with_n
                           (dict(lr="big"), "lr")):
         with pytest.raises(ValueError, match=match):
             LinearAutoencoder(**kwargs)
+
+
+def test_autoencoder_figure_draws_discrete_modes_with_error_bars():
+    """The mode axis is discrete: closed form as bars, GD as seed means with error bars, integer ticks."""
+    from matplotlib.container import ErrorbarContainer
+
+    net = LinearAutoencoder.example()
+    fig = net.figure(net.theory(), net.simulate(seeds=2, steps=200))
+    for ax in fig.axes:
+        assert any(isinstance(c, ErrorbarContainer) for c in ax.containers)
+        lo, hi = ax.get_xlim()
+        assert all(float(t).is_integer() for t in ax.get_xticks() if lo <= t <= hi)
+        assert ax.get_ylabel() not in ("singular_value", "product_eigenvalue")  # said in words
+
+
+def test_mechanics_figure_bands_are_the_spread_about_each_seed_s_own_law():
+    """A law started from each seed's own state (theory with a seed dimension, on a slightly different time
+    grid): the band is the spread of the simulation about it, not the spread of the starts."""
+    import xarray as xr
+    from matplotlib.collections import PolyCollection
+
+    t_th, t_sim = np.linspace(0, 10, 101), np.linspace(0, 10, 126)
+    start = np.array([0.5, 1.0, 1.5])[:, None]
+    theory = xr.Dataset({"rescale_layer": (("seed", "t"), start * np.exp(-0.1 * t_th))},
+                        coords={"seed": [0, 1, 2], "t": t_th})
+    noise = 1e-3 * np.random.default_rng(0).standard_normal((3, t_sim.size))
+    simulation = xr.Dataset({"rescale_layer": (("seed", "t"), start * np.exp(-0.1 * t_sim) + noise)},
+                            coords={"seed": [0, 1, 2], "t": t_sim},
+                            attrs={"size": "steps_per_time", "steps_per_time": 25})
+    fig = NeuralMechanics(weight_decay=0.05).figure(theory, simulation)
+    ax = fig.axes[1]
+    (band,) = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    upper_minus_lower = np.ptp(band.get_paths()[0].vertices[:, 1])
+    assert upper_minus_lower < np.ptp(simulation.rescale_layer.mean("seed").values) + 0.01  # not +-0.4 of the starts
+    assert "each seed's own theory" in " ".join(t.get_text() for t in fig.legends[0].get_texts())

@@ -221,8 +221,8 @@ def test_bad_run_arguments_are_refused():
             sc.check_simulation(**kwargs)
     with pytest.raises(ValueError, match="simulate: got an unexpected keyword argument 'd'"):
         sc.check_simulation(d=4)
-    with pytest.raises(ValueError, match="n_samples, d, T: the simulation of one seed needs about"):
-        LinearDiffusion(d=2000, N=3).check_simulation(n_samples=10 ** 6)
+    with pytest.raises(ValueError, match="d, T: diffusion simulate needs an estimated"):  # (hild.core.resources)
+        LinearDiffusion(d=2000, N=3).admit("simulate", n_samples=10 ** 6)
     with pytest.raises(ValueError, match="steps must be an integer to record training"):
         sc.theory(n_points=5)
 
@@ -302,3 +302,16 @@ def test_raw_start_shifts_the_generated_mean_as_the_linear_recursion_says():
 
 
 # the claims' verdicts at quick and paper size: tests/test_claims.py
+
+
+def test_run_figure_draws_this_scenario_s_kl_so_that_both_points_show(figure_problems):
+    """Panel (c): the theory's KL as an open square around the simulation's point and its error bar."""
+    from matplotlib.container import ErrorbarContainer
+
+    sc = LinearDiffusion(d=8, N=24, betas=SHORT)
+    fig = sc.figure(sc.theory(), sc.simulate(seeds=1, denoiser="exact", n_samples=4000, n_loss=0))
+    assert figure_problems(fig) == []
+    c = fig.axes[2]
+    (square,) = [line for line in c.lines if line.get_marker() == "s"]
+    (bar,) = [b for b in c.containers if isinstance(b, ErrorbarContainer)]
+    assert square.get_markerfacecolor() == "none" and square.get_markersize() > bar.lines[0].get_markersize()

@@ -174,3 +174,59 @@ def test_bad_run_arguments_are_refused_by_name():
         scenario.theory(t_max=1, init={"P": np.eye(2)})
     with pytest.raises(ValueError, match="^inits"):
         theory_batch([scenario, scenario], t_max=1, inits=[{"Q": np.eye(2)}])
+
+
+@pytest.mark.slow  # a real SGD run and ODE (the drawing itself: tests/test_plot.py, in the default run)
+def test_a_run_that_diverges_at_once_draws_its_start_and_where_it_blew_up():
+    """lr 100: SGD and the ODE blow up before the first recorded step after t = 0. The figure keeps the point
+    at t = 0 in finite axes that reach the blow-up, marked by a dashed line and a text per result."""
+    scenario = Committee(K=2, M=2, lr=100.0)
+    sim = scenario.simulate(d=50, seeds=2, t_max=1, n_points=11)
+    th = scenario.matching_theory(sim, t_max=1, n_points=11)
+    assert bool(sim.diverged.all()) and bool(th.diverged.all())
+    fig = scenario.figure(th, sim)
+    first = min(float(sim.t_diverged.min()), float(th.t_diverged.min()))
+    texts = " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
+    assert "simulation diverged at t = " in texts and "theory diverged at t = " in texts
+    for ax in fig.axes:
+        lo, hi = ax.get_xlim()
+        assert np.isfinite([lo, hi]).all() and lo <= 0 < first <= hi and hi - lo > 0.05
+        assert np.isfinite(ax.get_ylim()).all()
+        dashed = [line for line in ax.lines if line.get_linestyle() == "--"]
+        assert len(dashed) == 2  # one mark per result
+    assert np.isfinite(fig.axes[0].lines[0].get_ydata()[0])  # the simulation's start is drawn
+
+
+def test_plateau_figure_gives_the_sgd_height_its_standard_error_and_hides_no_theory(quick_claim):
+    """Heights against lr: the ODE's as open circles, the SGD height filled and smaller, drawn above them with its
+    error bar (standard error over seeds, said in the legend); the zoom at lr 0.5 shows both again."""
+    from matplotlib.container import ErrorbarContainer
+
+    result = quick_claim("committee.plateau")
+    heights = result.figure.axes[1]
+    for ax in (heights, *heights.child_axes):
+        (bar,) = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+        sgd = bar.lines[0]
+        ode = [line for line in ax.lines if line.get_marker() == "o"]
+        assert ode and all(line.get_markerfacecolor() == "none" for line in ode)
+        assert all(line.get_markersize() > sgd.get_markersize() and line.get_zorder() < sgd.get_zorder()
+                   for line in ode)
+        (segment,) = bar.lines[2][0].get_segments()
+        assert segment[1, 1] > segment[0, 1]  # a bar of positive length
+    legend = " ".join(t.get_text() for t in heights.get_legend().get_texts())
+    assert "standard error over 2 seeds" in legend
+    sim = result.data["simulation"]
+    window = (sim.t >= 40) & (sim.t <= 100)
+    assert sgd.get_ydata()[0] == pytest.approx(float(sim.eg.sel(t=window).mean()), rel=1e-6)
+
+
+@pytest.mark.parametrize("name", ["committee.noise_floor", "committee.both_layers"])
+def test_floor_figures_give_sgd_points_error_bars_over_open_theory_markers(name, quick_claim):
+    from matplotlib.container import ErrorbarContainer
+
+    (ax,) = quick_claim(name).figure.axes
+    (bar,) = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+    theory = [line for line in ax.lines if line.get_marker() not in ("None", "", "_") and line is not bar.lines[0]]
+    assert theory and all(line.get_markerfacecolor() == "none" and line.get_zorder() < bar.lines[0].get_zorder()
+                          for line in theory)
+    assert "standard error" in " ".join(t.get_text() for t in ax.get_legend().get_texts())

@@ -177,11 +177,13 @@ def test_bad_input_elsewhere_is_refused():
     with pytest.raises(ValueError, match="rem"):
         sc.theory(rem="exact")
     for kwargs, word in (({"d": 1}, "d"), ({"d": "wide"}, "d"), ({"seeds": 0}, "seeds"), ({"seed": -1}, "seed"),
-                         ({"dtype": "float16"}, "dtype"), ({"d": 100_000}, "GiB")):
+                         ({"dtype": "float16"}, "dtype")):
         with pytest.raises(ValueError, match=word):
             sc.check_simulation(**kwargs)
         with pytest.raises(ValueError, match=word):
             sc.simulate(**kwargs)
+    with pytest.raises(ValueError, match="d, seeds, L: signal_prop simulate needs an estimated"):  # too large
+        sc.simulate(d=100_000)
     with pytest.raises(ValueError, match="heads"):
         RandomTransformer(heads=4).simulate(d=30)
     with pytest.raises(ValueError, match="points"):
@@ -227,3 +229,19 @@ def test_cli_run_and_phase(tmp_path):
         r = runner.invoke(app, args + ["--out", str(tmp_path / "bad")])
         assert r.exit_code == 2 and word in r.output, r.output
         assert not (tmp_path / "bad").exists()
+
+
+def test_run_figure_draws_theory_on_top_with_integer_layers(figure_problems):
+    """Theory lines above the simulation's seed means, the size and seeds in the legend, integer layer ticks and
+    a readable gradient axis (a ratio near 1 on a log axis)."""
+    ex = RandomTransformer.example()
+    sim = ex.simulate(d=32, seeds=2)
+    fig = ex.figure(ex.matching_theory(sim), sim)
+    assert figure_problems(fig) == []
+    for ax in fig.axes:
+        lines = [line for line in ax.lines if line.get_linestyle() in ("-", ":")]
+        markers = [line for line in ax.lines if line.get_linestyle() == "None"]
+        assert min(line.get_zorder() for line in lines) > max(line.get_zorder() for line in markers)
+        lo, hi = ax.get_xlim()
+        assert all(float(t).is_integer() for t in ax.get_xticks() if lo <= t <= hi)
+    assert "d = 32, 2 seeds" in " ".join(t.get_text() for t in fig.axes[0].get_legend().get_texts())

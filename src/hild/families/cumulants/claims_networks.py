@@ -15,12 +15,11 @@ near 0.62 (theta 0.38 [-0.23, 1.06]). Both exponents are reported in the claim's
 """
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from hild.claims import Check, Outcome, claim
 from hild.families.cumulants.networks import SCALING, bayes_accuracy, classification, fit_exponent
-from hild.plot import STYLE
+from hild.plot import STYLE, plt
 
 PAPERS = ("2312.14922",)
 LEVEL = 0.6       # threshold accuracy: about halfway from chance to the best test that knows u (0.715 / 0.703)
@@ -86,8 +85,16 @@ def nn_vs_random_features(size: str, progress: bool) -> Outcome:
 
 
 def _figure(data, fits):
+    """Per task: test accuracy against n / d^p (network filled circles and solid lines, random features open
+    squares and dashed lines, one color per d, +- 1 sd over seeds), and n*(d) with the fitted exponents; one
+    legend below for the styles, the d and the reference lines."""
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import NullFormatter
+
+    from hild.plot import readable_log
+
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(2, 2, figsize=(8.5, 6.2), constrained_layout=True)
+        fig, axes = plt.subplots(2, 2, figsize=(8.5, 6.6), constrained_layout=True)
         for row, (task, ds) in enumerate(data.items()):
             p = SCALING[task]
             ax = axes[row, 0]
@@ -95,28 +102,40 @@ def _figure(data, fits):
                 for learner, style in (("network", "o-"), ("random_features", "s--")):
                     acc = ds.accuracy.sel(learner=learner, d=d)
                     ax.errorbar(ds.c.values, acc.mean("seed"), yerr=acc.std("seed"), fmt=style, color=f"C{k}", ms=3,
-                                lw=1, mfc="none" if learner == "random_features" else None,
-                                label=f"d = {d}" if learner == "network" else None)
+                                lw=1, capsize=1.5, mfc="none" if learner == "random_features" else None)
             ax.axhline(0.5, color="0.6", lw=0.8, ls=":")
             ax.axhline(LEVEL, color="0.3", lw=0.8, ls="-.")
-            ax.axhline(bayes_accuracy(task, BETA[task]), color="k", lw=0.8, label="optimal test knowing u")
-            ax.set(xscale="log", xlabel=f"n / d^{p}", ylabel="test accuracy",
-                   title=f"{task.replace('_', ' ')} (beta {BETA[task]:g}): network o-, RF s--")
-            ax.legend(fontsize=7)
+            ax.axhline(bayes_accuracy(task, BETA[task]), color="k", lw=0.8)
+            ax.set(xscale="log", xlabel="n / d" if p == 1 else f"n / $d^{p}$", ylabel="test accuracy",
+                   title=f"{task.replace('_', ' ')} (β = {BETA[task]:g})")
             ax = axes[row, 1]
             for j, learner in enumerate(("network", "random_features")):
                 fit = fits[task, learner]
                 d = fit.d.values.astype(float)
                 ok = np.isfinite(fit.n_star.values)
+                theta = (f"θ = {float(fit.theta):.2f} [{float(fit.theta_low):.2f}, {float(fit.theta_high):.2f}]"
+                         if np.isfinite(float(fit.theta)) else
+                         f"accuracy {LEVEL} reached at {int(ok.sum())} of {ok.size} d: no exponent")
                 ax.plot(d[ok], fit.n_star.values[ok], "o" if j == 0 else "s", color=f"C{j}", mfc="none" if j else None,
-                        label=f"{learner.replace('_', ' ')}: theta = {float(fit.theta):.2f} "
-                              f"[{float(fit.theta_low):.2f}, {float(fit.theta_high):.2f}]")
+                        label=f"{learner.replace('_', ' ')}: {theta}")
                 if ok.sum() >= 2:
                     ax.plot(d, np.exp(np.mean(np.log(fit.n_star.values[ok]) - fit.theta.values * np.log(d[ok])))
                             * d ** float(fit.theta), "-", color=f"C{j}", lw=1)
             ref = ds.n.values[:, len(ds.c) // 2]
-            ax.plot(ds.d.values, ref, ":", color="0.5", lw=1, label=f"n ~ d^{p} (paper)")
+            ax.plot(ds.d.values, ref, ":", color="0.5", lw=1, label=f"n ~ $d^{p}$ (paper)")
             ax.set(xscale="log", yscale="log", xlabel="d", ylabel=f"n* (accuracy {LEVEL})",
-                   title="n* and its exponent (95% bootstrap over seeds)")
-            ax.legend(fontsize=7)
+                   title="n* and its exponent θ (95% bootstrap)")
+            ax.set_xticks(ds.d.values, [f"{v:g}" for v in ds.d.values])
+            ax.xaxis.set_minor_formatter(NullFormatter())
+            readable_log(ax, "y")
+            ax.legend(fontsize=6)
+        ds = next(iter(data.values()))
+        handles = [Line2D([], [], color=f"C{k}", lw=3) for k in range(ds.sizes["d"])] + [
+            Line2D([], [], color="0.3", marker="o", ls="-", ms=3), Line2D([], [], color="0.3", marker="s", mfc="none",
+                                                                           ls="--", ms=3),
+            Line2D([], [], color="k", lw=0.8), Line2D([], [], color="0.3", lw=0.8, ls="-."),
+            Line2D([], [], color="0.6", lw=0.8, ls=":")]
+        labels = [f"d = {d}" for d in ds.d.values] + ["network (± 1 sd over seeds)", "random features",
+                                                      "optimal test knowing u", f"level {LEVEL} (n*)", "chance"]
+        fig.legend(handles, labels, loc="outside lower center", ncol=5, fontsize=7)
     return fig

@@ -4,7 +4,6 @@ sweeps d and n = d^e and fits the exponent (hild.families.cumulants.complexity).
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
 from typing import Optional
@@ -64,7 +63,7 @@ def sample_complexity(
         out_dir = output_directory(out, overwrite)
         start_time = time.perf_counter()
         result = complexity.sweep(learner, ds, grid, beta=beta, seeds=seeds, seed=seed, level=level,
-                                  progress=not as_json and sys.stderr.isatty(), **options)
+                                  progress=True, **options)
     except ValueError as e:
         fail(str(e))
     fitted = complexity.fit(result)

@@ -17,12 +17,14 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import xarray as xr
 
 from hild.analysis.thresholds import exponent
+from hild.core import lazy
 from hild.core import validation as check
 from hild.families.cumulants import learners
 from hild.progress import progress_bar
+
+xr = lazy.module("xarray")
 
 COMPLEXITY_LEARNERS = ("fastica", "sgd", "smoothed_sgd", "spectral", "correlated", "independent")
 """The learners of `sweep` (correlated / independent: the single neuron on the mixed cumulant model)."""

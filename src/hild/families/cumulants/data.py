@@ -17,20 +17,23 @@ concrete Python numbers (ValueError naming the parameter); traced values inside 
 """
 from __future__ import annotations
 
-import functools
+import sys
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
+from hild.core import lazy
 from hild.core import validation as check
+
+jax = lazy.module("jax")
+jnp = lazy.module("jax.numpy")
 
 LATENTS = ("rademacher", "gaussian", "uniform", "laplace")
 KURTOSIS = {"rademacher": -2.0, "gaussian": 0.0, "uniform": -1.2, "laplace": 3.0}  # excess kurtosis E nu^4 - 3
 
 
 def _concrete(value) -> bool:
-    return not isinstance(value, jax.core.Tracer)
+    """Not a JAX tracer (no value is one before JAX is imported)."""
+    return "jax" not in sys.modules or not isinstance(value, jax.core.Tracer)
 
 
 def check_latent(name: str) -> str:
@@ -65,14 +68,14 @@ def check_spike(u) -> jax.Array:
     return u
 
 
-def spike(d: int, seed: int, dtype=jnp.float32) -> jax.Array:
+def spike(d: int, seed: int, dtype=np.float32) -> jax.Array:
     """A unit vector drawn uniformly on the sphere S^{d-1} from the integer `seed` (Gaussian, normalised)."""
     d, seed = check.integer("d", d, 1), check.integer("seed", seed, 0)
     g = jax.random.normal(jax.random.fold_in(jax.random.key(seed), 0x5A1CE), (d,), jnp.float32)
     return (g / jnp.linalg.norm(g)).astype(dtype)
 
 
-def latent(key, shape, name: str, dtype=jnp.float32) -> jax.Array:
+def latent(key, shape, name: str, dtype=np.float32) -> jax.Array:
     """Latent samples of the given shape with E nu = 0, E nu^2 = 1 (see LATENTS, excess kurtosis in KURTOSIS).
 
     rademacher: +-1; gaussian: N(0, 1); uniform: U(-sqrt 3, sqrt 3); laplace: density exp(-sqrt 2 |nu|)/sqrt 2."""
@@ -95,7 +98,7 @@ def whiten(x: jax.Array, u: jax.Array, beta) -> jax.Array:
     return x - c * (x @ u)[:, None] * u[None, :]
 
 
-@functools.partial(jax.jit, static_argnames=("n", "name"))
+@lazy.jit(static_argnames=("n", "name"))
 def _spiked_cumulant(key, n, u, beta, name):
     k_nu, k_z = jax.random.split(key)
     nu = latent(k_nu, (n,), name, u.dtype)
@@ -111,7 +114,7 @@ def spiked_cumulant(key, n: int, u, beta: float, latent: str = "rademacher", dty
     return _spiked_cumulant(key, n, u, jnp.asarray(beta, u.dtype), latent)
 
 
-@functools.partial(jax.jit, static_argnames=("n",))
+@lazy.jit(static_argnames=("n",))
 def _spiked_wishart(key, n, u, beta):
     k_g, k_z = jax.random.split(key)
     g = jax.random.normal(k_g, (n,), u.dtype)
@@ -125,7 +128,7 @@ def spiked_wishart(key, n: int, u, beta: float, dtype=None) -> jax.Array:
     return _spiked_wishart(key, n, u, jnp.asarray(beta, u.dtype))
 
 
-def isotropic(key, n: int, d: int, dtype=jnp.float32) -> jax.Array:
+def isotropic(key, n: int, d: int, dtype=np.float32) -> jax.Array:
     """(n, d) samples of N(0, I_d), the null hypothesis."""
     return jax.random.normal(key, (check_n(n), check.integer("d", d, 1)), dtype)
 
@@ -136,7 +139,7 @@ def kurtosis_along_spike(beta: float, latent: str = "rademacher") -> float:
     return beta ** 2 * KURTOSIS[check_latent(latent)] / (1 + beta) ** 2
 
 
-def orthonormal_pair(d: int, seed: int, dtype=jnp.float32) -> tuple[jax.Array, jax.Array]:
+def orthonormal_pair(d: int, seed: int, dtype=np.float32) -> tuple[jax.Array, jax.Array]:
     """Two orthonormal vectors (u, v) drawn uniformly from the integer `seed` (Gram-Schmidt on Gaussians)."""
     d, seed = check.integer("d", d, 2), check.integer("seed", seed, 0)
     g = np.asarray(jax.random.normal(jax.random.fold_in(jax.random.key(seed), 0x5EED), (2, d), jnp.float32), float)
@@ -152,7 +155,7 @@ def correlation(latent: str) -> float:
     return float(np.sqrt(2 / np.pi) * mean_abs)
 
 
-@functools.partial(jax.jit, static_argnames=("n", "name", "correlated"))
+@lazy.jit(static_argnames=("n", "name", "correlated"))
 def _mixed_cumulant(key, n, u, v, beta_u, beta_v, name, correlated):
     k_lam, k_nu, k_z = jax.random.split(key, 3)
     lam = jax.random.normal(k_lam, (n,), u.dtype)
@@ -187,7 +190,7 @@ def mixed_cumulant(key, n: int, u, v, beta_u: float, beta_v: float, latent: str 
                            latent, bool(correlated))
 
 
-def ica(key, n: int, A, latent: str = "rademacher", dtype=jnp.float32) -> jax.Array:
+def ica(key, n: int, A, latent: str = "rademacher", dtype=np.float32) -> jax.Array:
     """(n, d) samples of the noisy ICA model x = A s + (I - A A^T) z with A (d x k) orthonormal columns (the
     independent components), s_i i.i.d. unit-variance latents and z ~ N(0, I): Cov x = I, non-Gaussian along the
     k columns of A only (k = 1 is the spiked cumulant model at beta -> infinity; arXiv 2503.23896)."""

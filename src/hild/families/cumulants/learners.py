@@ -28,15 +28,17 @@ from __future__ import annotations
 
 import functools
 
-import jax
-import jax.numpy as jnp
 import numpy as np
-import xarray as xr
 
+from hild.core import lazy
 from hild.core import validation as check
 from hild.core.gaussian import hermite_rule
 from hild.families.cumulants.data import (KURTOSIS, _mixed_cumulant, _spiked_cumulant, check_strength, check_latent,
                                  orthonormal_pair, spike)
+
+jax = lazy.module("jax")
+jnp = lazy.module("jax.numpy")
+xr = lazy.module("xarray")
 
 CONTRASTS = ("logcosh", "kurtosis", "hermite")
 POLYNOMIAL = {"kurtosis": (0.25, 0.0, 0.0), "hermite": (0.25, -1.5, 0.75)}  # G = c4 s^4 + c2 s^2 + c0

@@ -30,16 +30,18 @@ from __future__ import annotations
 import functools
 import json
 
-import jax
-import jax.numpy as jnp
 import numpy as np
-import xarray as xr
 
 from hild import __version__
 from hild.analysis.thresholds import exponent
+from hild.core import lazy
 from hild.core import validation as check
 from hild.families.cumulants.data import check_spike, isotropic, spike, spiked_cumulant, spiked_wishart
 from hild.progress import progress_bar
+
+jax = lazy.module("jax")
+jnp = lazy.module("jax.numpy")
+xr = lazy.module("xarray")
 
 TASKS = ("spiked_cumulant", "spiked_wishart")
 NETWORK_LEARNERS = ("network", "random_features")
@@ -55,7 +57,7 @@ def check_task(task: str) -> str:
     return task
 
 
-@functools.partial(jax.jit, static_argnames=("task", "n"))
+@lazy.jit(static_argnames=("task", "n"))
 def _labelled(task: str, key, n: int, u, beta):
     k_y, k_spiked, k_null = jax.random.split(key, 3)
     y = jax.random.rademacher(k_y, (n,), jnp.float32)
@@ -77,7 +79,7 @@ def init(key, d: int, width: int) -> dict:
             "a": jax.random.normal(k_a, (width,)), "c": jnp.zeros(())}
 
 
-@jax.jit
+@lazy.jit
 def features(params: dict, x: jax.Array, d=None, active=None) -> jax.Array:
     """relu(w_k . x / sqrt(d) + b_k), shape (n, m); d defaults to x.shape[-1]. active: an optional 0/1 mask of
     the hidden units in use (padding: inputs of dimension d zero-padded, hidden units beyond the width off)."""
@@ -86,7 +88,7 @@ def features(params: dict, x: jax.Array, d=None, active=None) -> jax.Array:
     return phi if active is None else phi * active
 
 
-@jax.jit
+@lazy.jit
 def forward(params: dict, x: jax.Array, d=None, active=None) -> jax.Array:
     """f(x) = sum_k a_k relu(w_k . x / sqrt(d) + b_k) / sqrt(m) + c, m the number of active hidden units."""
     m = params["a"].shape[0] if active is None else jnp.sum(active)
@@ -122,7 +124,7 @@ def train_network(params: dict, x: jax.Array, y: jax.Array, key, steps: int = 20
     return jax.jit(_adam, static_argnums=(5, 6))(params, x, y, x.shape[0], key, steps, batch, lr)
 
 
-@jax.jit
+@lazy.jit
 def ridge_readout(params: dict, x: jax.Array, y: jax.Array, ridge, n=None, d=None, active=None) -> dict:
     """params with (a, c) replaced by the ridge regression of y on phi = (features, 1) over the first n rows
     (default all): (Phi^T Phi / n + ridge I)^-1 Phi^T y / n, a rescaled by sqrt(m) so that forward() = Phi (a, c)."""

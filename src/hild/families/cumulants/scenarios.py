@@ -20,18 +20,22 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
-import xarray as xr
 
-from hild.core import Blowup, Scenario, register
+from hild.core import Blowup, Scenario, lazy, register
 from hild.core import validation as check
+from hild.core import resources
+from hild.core.resources import Need, array
 from hild.core.divergence import check as check_divergence
 from hild.families.cumulants import learners, theory
 from hild.families.cumulants.data import KURTOSIS, check_latent, check_strength, kurtosis_along_spike
 
+xr = lazy.module("xarray")
+
 OVERLAP = Blowup(("m",), 1.01)
 """An overlap of unit vectors: |m| <= 1 (1.01 leaves float32 rounding), finite."""
-MEMORY = 2 ** 32
-"""Bytes a simulation may allocate (estimated before anything is drawn)."""
+LATENT_NODES = {"rademacher": 2, "uniform": 60, "laplace": 120}
+"""The nodes of each latent's quadrature rule (theory._latent_rule), times the 80 Gauss-Hermite nodes of the
+population averages: their size and cost."""
 
 
 def _set(obj, name, value):
@@ -52,16 +56,39 @@ def _size(d, seeds, seed, minimum: int = 4) -> tuple[int, int, int]:
     return check.integer("d", d, minimum), check.integer("seeds", seeds, 1), check.integer("seed", seed, 0)
 
 
-def _memory(what: str, nbytes: float) -> None:
-    if nbytes > MEMORY:
-        raise ValueError(f"d: {what} would need about {nbytes / 2 ** 30:.1f} GiB (at most {MEMORY / 2 ** 30:.0f} "
-                         "GiB); choose a smaller d or fewer seeds")
+def _sample_needs(what: str, seeds, rows, d, n_samples, per_sample: float, rows_from: tuple[str, ...] = (),
+                  samples_from: tuple[str, ...] = ()) -> list[Need]:
+    """What a learner that draws `rows` x d float32 samples at once per seed (all seeds vmapped) needs (the
+    samples, their Gaussian part and two products: 4 such arrays, as measured), and n_samples samples per seed
+    drawn and used at `per_sample` operations each (drawing one costs about 20 d); `rows_from`, `samples_from`:
+    the arguments that set `rows` and `n_samples`, besides seeds and d."""
+    return [Need(f"the samples {what} draws at once (every seed)", ("seeds", "d") + rows_from,
+                 4 * array(seeds, rows, d, itemsize=4)),
+            Need(f"drawing and using the samples of {what}", ("d", "seeds") + samples_from,
+                 operations=float(seeds) * n_samples * (20.0 * d + per_sample))]
+
+
+def _ode_needs(n_points, rate: float) -> list[Need]:
+    """The RK4 solve of hild.families.cumulants.theory: about 4000 + n_points steps of `rate` operations and the
+    time of about 2e4 operations per output interval (a scan step), its records."""
+    return [Need("the overlaps at every time", ("n_points",), array(n_points, 4), result=True),
+            Need("the solver's intervals and copies of the records", ("n_points",), 6 * array(n_points)),
+            Need("the RK4 steps", ("n_points",), operations=(4000.0 + n_points) * (4 * rate + 2e4))]
+
+
+def _result_needs(seeds, points, variables: int, axis: str = "n_points") -> Need:
+    """The recorded overlaps: `variables` per seed and point of the axis (set by the argument `axis`), and its
+    coordinate."""
+    return Need("the recorded overlaps", ("seeds", axis), array(seeds, points, variables + 1), result=True)
 
 
 def _overlap_figure(self, th, sim, title=""):
+    """The overlap m = |<w, u>| of the learner's estimate w with the spike u along the axis (figure.overlap)."""
     from hild.families.cumulants.figure import overlap
+    from hild.plot import scenario_title
 
-    return overlap(th, sim, self.axis, title=title or self.model)
+    return overlap(th, sim, self.axis, title=title or scenario_title(self),
+                   ylabel=r"overlap $m = |\langle w, u \rangle|$")
 
 
 # --- the spectral test ---------------------------------------------------------------------------------------
@@ -100,19 +127,30 @@ class SpectralTest(Scenario):
         return cls()
 
     @staticmethod
-    def _grid(alpha_min, alpha_max, n_points) -> np.ndarray:
+    def _check_grid(alpha_min=0.5, alpha_max=8.0, n_points=9) -> tuple[float, float, int]:
         alpha_min = check.real("alpha_min", alpha_min, 0.0, strict_minimum=True)
-        alpha_max = check.real("alpha_max", alpha_max, alpha_min)
-        n_points = check.integer("n_points", n_points, 1)
-        return np.geomspace(alpha_min, alpha_max, n_points)
+        return alpha_min, check.real("alpha_max", alpha_max, alpha_min), check.integer("n_points", n_points, 1)
 
     @staticmethod
-    def _samples(alpha: np.ndarray, d: int) -> np.ndarray:
-        n = np.maximum(1, np.round(alpha * d * d)).astype(int)
+    def _grid(alpha_min, alpha_max, n_points) -> np.ndarray:
+        return np.geomspace(*SpectralTest._check_grid(alpha_min, alpha_max, n_points))
+
+    def check_theory(self, **options) -> None:
+        super().check_theory(**options)
+        self._check_grid(**options)
+
+    @staticmethod
+    def _check_samples(alpha: np.ndarray, d: int) -> np.ndarray:
+        """n = round(alpha d^2) at each grid point, in float64 (no d overflows); ValueError when two are equal."""
+        n = np.maximum(1.0, np.round(alpha * float(d) * d))
         if np.any(np.diff(n) <= 0):
             raise ValueError(f"n_points: the grid alpha = {alpha[0]:g} .. {alpha[-1]:g} gives repeated sample sizes "
                              f"n = round(alpha d^2) at d = {d}; use fewer points or a larger d")
         return n
+
+    @staticmethod
+    def _samples(alpha: np.ndarray, d: int) -> np.ndarray:
+        return SpectralTest._check_samples(alpha, d).astype(int)
 
     def theory(self, alpha_min: float = 0.5, alpha_max: float = 8.0, n_points: int = 9) -> xr.Dataset:
         """BBP: m over alpha (geometric grid from alpha_min to alpha_max, n_points values) and alpha_c."""
@@ -127,8 +165,23 @@ class SpectralTest(Scenario):
         super().check_simulation(d=d, seeds=seeds, seed=seed, alpha_min=alpha_min, alpha_max=alpha_max,
                                  n_points=n_points, **extra)
         d, seeds, _ = _size(d, seeds, seed)
-        self._samples(self._grid(alpha_min, alpha_max, n_points), d)
-        _memory("the spectral test", 4.0 * seeds * (d * d + 2 * learners.CHUNK * d))
+        self._check_grid(alpha_min, alpha_max, n_points)
+        resources.admit(f"{self.model} simulate", [Need("the grid of sample sizes", ("n_points",),
+                                                         array(n_points, itemsize=32))])
+        self._check_samples(self._grid(alpha_min, alpha_max, n_points), d)
+
+    def theory_needs(self, n_points, **_) -> list[Need]:
+        return [Need("the overlap at every alpha", ("n_points",), array(n_points, 4), result=True)]
+
+    def simulation_needs(self, d, seeds, alpha_max, n_points, **_) -> list[Need]:
+        """Every seed's d x d matrix M and its eigendecomposition (float32, all seeds at once), the chunks of
+        samples; each sample adds 2 d^2 operations to M, each grid point an eigendecomposition (10 d^3)."""
+        n = max(1.0, round(alpha_max * d * d))
+        return _sample_needs("the spectral test", seeds, learners.CHUNK, d, n, 2.0 * d * d,
+                             samples_from=("alpha_max",)) + [
+            Need("every seed's matrix M and its eigenvectors", ("d", "seeds"), 4 * array(seeds, d, d, itemsize=4),
+                 operations=10.0 * seeds * n_points * d ** 3),
+            _result_needs(seeds, n_points, 3)]
 
     def simulate(self, *, d: int = 16, seeds: int = 1, seed: int = 0, alpha_min: float = 0.5,
                  alpha_max: float = 8.0, n_points: int = 9) -> xr.Dataset:
@@ -145,7 +198,13 @@ class SpectralTest(Scenario):
             self.provenance("simulation", dtype="float32", seeds=range(seed, seed + seeds), size=d))
         return check_divergence(ds, self.axis, self.divergence)
 
-    figure = _overlap_figure
+    def figure(self, theory, simulation, title=""):
+        """The overlap against alpha (figure.overlap), BBP drawn on a fine grid over the theory's range (it is
+        closed form, and its kink at alpha_c falls between the grid points)."""
+        if theory is not None and theory.sizes["alpha"] > 1:
+            alpha = theory.alpha.values
+            theory = self.theory(alpha_min=float(alpha.min()), alpha_max=float(alpha.max()), n_points=400)
+        return _overlap_figure(self, theory, simulation, title)
 
 
 # --- FastICA -------------------------------------------------------------------------------------------------
@@ -202,7 +261,25 @@ class FastICA(Scenario):
         super().check_simulation(d=d, seeds=seeds, seed=seed, iterations=iterations, **extra)
         d, seeds, _ = _size(d, seeds, seed)
         check.integer("iterations", iterations, 1)
-        _memory("FastICA", 4.0 * seeds * learners.CHUNK * d * 2)
+
+    def check_theory(self, **options) -> None:
+        super().check_theory(**options)
+        check.integer("iterations", options.get("iterations", 8), 1)
+
+    def theory_needs(self, iterations, **_) -> list[Need]:
+        """One population average (the latent's quadrature times 80 Gauss-Hermite nodes) per iteration, in Python:
+        the time of about 2e6 + 3e5 nodes operations each (measured)."""
+        return [Need("the overlap at every iteration", ("iterations",), array(iterations, 6), result=True),
+                Need("the population averages", ("iterations",),
+                     operations=iterations * (2e6 + 3e5 * LATENT_NODES[self.latent]))]
+
+    def simulation_needs(self, d, seeds, iterations, **_) -> list[Need]:
+        """The chunks of samples (all seeds at once); round(alpha d) fresh samples per iteration, each used in
+        two d-vector products."""
+        n = max(1.0, round(self.alpha * d))
+        return _sample_needs("FastICA", seeds, learners.CHUNK, d, iterations * n, 6.0 * d,
+                             samples_from=("iterations",)) + [
+            _result_needs(seeds, iterations + 1, 1, "iterations")]
 
     def simulate(self, *, d: int = 64, seeds: int = 1, seed: int = 0, iterations: int = 8) -> xr.Dataset:
         """FastICA at dimension d, n = round(alpha d) samples per iteration, integer seeds seed, seed + 1, ...
@@ -265,9 +342,16 @@ class OnlineSGD(Scenario):
         return cls()
 
     @staticmethod
+    def _check_times(t_max=200.0, n_points=9) -> tuple[float, int]:
+        return check.real("t_max", t_max, 0.0, strict_minimum=True), check.integer("n_points", n_points, 2)
+
+    @staticmethod
     def _times(t_max, n_points) -> np.ndarray:
-        t_max = check.real("t_max", t_max, 0.0, strict_minimum=True)
-        return np.linspace(0.0, t_max, check.integer("n_points", n_points, 2))
+        return np.linspace(0.0, *OnlineSGD._check_times(t_max, n_points))
+
+    def check_theory(self, **options) -> None:
+        super().check_theory(**options)
+        self._check_times(**options)
 
     def theory(self, t_max: float = 200.0, n_points: int = 9) -> xr.Dataset:
         """m over t (n_points times from 0 to t_max) from the overlap ODE."""
@@ -280,9 +364,19 @@ class OnlineSGD(Scenario):
                          n_points: int = 9, **extra) -> None:
         super().check_simulation(d=d, seeds=seeds, seed=seed, t_max=t_max, n_points=n_points, **extra)
         d, seeds, _ = _size(d, seeds, seed)
-        t = self._times(t_max, n_points)
-        block = -(-int(np.ceil(t[-1] * d)) // (n_points - 1))
-        _memory("online SGD", 4.0 * seeds * block * d)
+        self._check_times(t_max, n_points)
+
+    def theory_needs(self, n_points, **_) -> list[Need]:
+        """The population averages on the ODE's 4001-point grid of overlaps (the latent's quadrature times 80
+        Gauss-Hermite nodes, NumPy: about 6 arrays of that size and 400 operations a node, measured) and the
+        RK4 solve."""
+        nodes = 4001.0 * 80 * LATENT_NODES[self.latent]
+        return [Need("the population averages on the grid of overlaps", ("latent",), 6 * array(nodes),
+                     operations=400 * nodes)] + _ode_needs(n_points, 200.0)
+
+    def simulation_needs(self, d, seeds, t_max, n_points, **_) -> list[Need]:
+        """One block of samples per record, drawn at once for every seed (float32); one SGD step per sample."""
+        return _online_needs(d, seeds, t_max, n_points, 1)
 
     def simulate(self, *, d: int = 64, seeds: int = 1, seed: int = 0, t_max: float = 200.0,
                  n_points: int = 9) -> xr.Dataset:
@@ -296,6 +390,15 @@ class OnlineSGD(Scenario):
         return check_divergence(ds, self.axis, self.divergence)
 
     figure = _overlap_figure
+
+
+def _online_needs(d, seeds, t_max, n_points, spikes: int) -> list[Need]:
+    """Online SGD for ceil(t_max d) steps, rounded up to blocks of one record each: the block's samples for
+    every seed at once, an SGD step of about 20 d operations per sample, the overlaps with `spikes` spikes."""
+    block = -(-int(np.ceil(t_max * d)) // (n_points - 1))
+    return _sample_needs("online SGD", seeds, block, d, float(block) * (n_points - 1), 20.0 * d,
+                         ("t_max", "n_points"), ("t_max",)) + [
+        _result_needs(seeds, n_points, spikes + 1)]
 
 
 # --- the single neuron on the mixed cumulant model -----------------------------------------------------------
@@ -358,9 +461,18 @@ class MixedCumulant(Scenario):
                          n_points: int = 9, **extra) -> None:
         super().check_simulation(d=d, seeds=seeds, seed=seed, t_max=t_max, n_points=n_points, **extra)
         d, seeds, _ = _size(d, seeds, seed)
-        t = OnlineSGD._times(t_max, n_points)
-        block = -(-int(np.ceil(t[-1] * d)) // (n_points - 1))
-        _memory("online SGD", 4.0 * seeds * block * d)
+        OnlineSGD._check_times(t_max, n_points)
+
+    def check_theory(self, **options) -> None:
+        super().check_theory(**options)
+        OnlineSGD._check_times(**options)
+
+    def theory_needs(self, n_points, **_) -> list[Need]:
+        return _ode_needs(n_points, 500.0)
+
+    def simulation_needs(self, d, seeds, t_max, n_points, **_) -> list[Need]:
+        """One block of samples per record, drawn at once for every seed (float32); one SGD step per sample."""
+        return _online_needs(d, seeds, t_max, n_points, 2)
 
     def simulate(self, *, d: int = 64, seeds: int = 1, seed: int = 0, t_max: float = 40.0,
                  n_points: int = 9) -> xr.Dataset:
@@ -374,10 +486,14 @@ class MixedCumulant(Scenario):
         return check_divergence(ds, self.axis, self.divergence)
 
     def figure(self, theory, simulation, title=""):
+        """The overlaps m_u = <w, u> and m_v = <w, v> along t (figure.overlap), one color each."""
         from hild.families.cumulants.figure import overlap
+        from hild.plot import scenario_title
 
-        fig = overlap(theory, simulation, self.axis, "m_u", title=title or self.model)
-        return overlap(theory, simulation, self.axis, "m_v", title=title or self.model, ax=fig.axes[0])
+        title = title or scenario_title(self)
+        fig = overlap(theory, simulation, self.axis, "m_u", title=title, label=r"$m_u = \langle w, u \rangle$")
+        return overlap(theory, simulation, self.axis, "m_v", title=title, ax=fig.axes[0], color="C1",
+                       label=r"$m_v = \langle w, v \rangle$")
 
 
 __all__ = ["FastICA", "MixedCumulant", "OnlineSGD", "SpectralTest"]

@@ -34,12 +34,14 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-import xarray as xr
 
+from hild.core import lazy
 from hild.core import validation as check
 from hild.core.gaussian import hermite_rule
 from hild.families.cumulants.data import KURTOSIS, check_strength, check_latent, kurtosis_along_spike
 from hild.families.cumulants.learners import POLYNOMIAL, check_contrast, contrast_sign
+
+xr = lazy.module("xarray")
 
 EXPONENTS = {"statistical": 1.0, "low_degree": 2.0, "spectral": 2.0, "fastica": 4.0, "sgd": 3.0,
              "smoothed_sgd": 2.0}

@@ -30,15 +30,17 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
-import xarray as xr
-from scipy.linalg import subspace_angles
 
-from hild.core import Blowup, Scenario, register
+from hild.core import Blowup, Scenario, lazy, register
 from hild.core import validation as check
+from hild.core.resources import Need, array
 from hild.core.divergence import check as check_divergence
+
+jax = lazy.module("jax")
+jnp = lazy.module("jax.numpy")
+xr = lazy.module("xarray")
+scipy_linalg = lazy.module("scipy.linalg")
 
 CONVENTION = "W <- W - lr dL/dW, L with the 1/n normalisation; t = lr * step (Kunin et al., arXiv 1901.08168)"
 
@@ -133,7 +135,8 @@ def measures(W1, W2, cov, lam: float, k: int) -> dict:
     return {"transpose_gap": float(np.linalg.norm(W1 - W2.T) / np.linalg.norm(W2)),
             "singular_value_error": float(np.max(np.abs(sv[live] - gm["singular_values"][live])
                                                  / gm["singular_values"][live])),
-            "principal_angle_deg": float(np.degrees(subspace_angles(Ul[:, live], gm["directions"][:, live]).max())),
+            "principal_angle_deg": float(np.degrees(scipy_linalg.subspace_angles(Ul[:, live],
+                                                                                 gm["directions"][:, live]).max())),
             "product_error": float(np.linalg.norm(W2 @ W1 - gm["product"]) / np.linalg.norm(gm["product"])),
             "loss_gap": loss(W1, W2, cov, lam) - gm["loss"]}
 
@@ -290,9 +293,30 @@ class LinearAutoencoder(Scenario):
         return check_divergence(ds, "mode", self.divergence).assign_attrs(
             self.provenance("theory", dtype="float64", method="closed form (Kunin et al. 2019)"))
 
+    def theory_needs(self, **_) -> list[Need]:
+        """The covariance diag(spectrum) and the d x d eigenvector matrices and products of the closed form
+        (d = len(spectrum)); two eigendecompositions of about 10 d^3 operations."""
+        d = len(self.spectrum)
+        return [Need("the d x d covariance, eigenvectors and products", ("spectrum",), 3 * array(d, d),
+                     operations=20.0 * d ** 3)]
+
     def check_simulation(self, **arguments) -> None:
         super().check_simulation(**arguments)
         self._run_arguments(**arguments)
+
+    def simulation_needs(self, n_samples, seeds, steps, **_) -> list[Need]:
+        """Every seed's covariance (host and device) and GD state, one seed's n_samples x d draw; each GD step
+        costs about 2 (d^3 + 4 k d^2) operations per seed (R S is d x d times d x d)."""
+        d, k = len(self.spectrum), self.k
+        n = 0 if n_samples is None else n_samples
+        return [Need("every seed's covariance (host and device) and the GD state d x d", ("seeds", "spectrum"),
+                     6 * array(seeds, d, d)),
+                Need("one seed's training inputs", ("n_samples", "spectrum"), 2 * array(d, n)),
+                Need("the final weights and measures", ("seeds",), array(seeds, 2 * k * d + 2 * k + 4), result=True),
+                Need("the GD steps", ("steps", "seeds", "spectrum"),
+                     operations=2.0 * seeds * steps * (d ** 3 + 4 * k * d * d)),
+                Need("the covariances of the training inputs", ("n_samples", "seeds"),
+                     operations=2.0 * seeds * n * d * d)]
 
     def _run_arguments(self, n_samples=None, seeds=1, seed=0, steps=2000):
         d = len(self.spectrum)
@@ -345,7 +369,8 @@ class LinearAutoencoder(Scenario):
         return check_divergence(ds, "mode", self.divergence).assign_attrs(attrs)
 
     def figure(self, theory, simulation, title: str = ""):
-        """Singular values of W2 and eigenvalues of W2 W1 per mode: closed form lines, GD seed means as dots."""
+        """Singular values of W2 and eigenvalues of W2 W1 per mode: closed form as bars, GD seed means with +-1 sd."""
         from hild.families.deep_linear.figure import lines_figure
-        return lines_figure(theory, simulation, ("singular_value", "product_eigenvalue"), "mode",
+        return lines_figure(theory, simulation, {"singular_value": r"singular value of $W_2$",
+                                                 "product_eigenvalue": r"eigenvalue of $W_2 W_1$"}, "mode",
                             title=title or f"linear autoencoder d = {len(self.spectrum)}, k = {self.k}, λ = {self.lam:g}")

@@ -6,7 +6,6 @@ them with hild.compare, and checks the measured numbers against the papers.
 """
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from hild.analysis.compare import compare
@@ -14,7 +13,7 @@ from hild.claims import Check, Outcome, at_least, at_most, claim, within
 from hild.families.deep_linear import (DeepLinear, learning_time, minimal_model, mode_trajectory, path_deviation,
                                        predicted_drift, saxe_sigmoid, simulate_batch)
 from hild.families.deep_linear.deep import DeepBalanced
-from hild.plot import STYLE
+from hild.plot import STYLE, plt
 
 SAXE, DOMINE, KUNIN = ("1312.6120",), ("2409.14623",), ("2406.06158", "2012.04728")
 
@@ -145,10 +144,15 @@ def lambda_balanced(size: str, progress: bool) -> Outcome:
         for k, (lam, sm) in enumerate(zip(LAMS, sims)):
             a.plot(t, exact[k], color=f"C{k}", label=f"λ = {lam:g}")
             a.plot(t[::8], sm.modes.values[0, ::8, 0], "o", color=f"C{k}", ms=2.5)
-        a.set(xlabel="t = lr · steps", ylabel="u (s = 2)", xscale="symlog", title="exact (lines) vs GD (dots)")
+        a.set(xlabel="t = lr · steps", ylabel="u (s = 2)", title="exact (lines) vs GD (dots)")
+        a.set_xscale("symlog", linthresh=0.1)  # linear up to t = 0.1, where lambda = 10 is already fast
+        ticks = [v for v in (0, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20) if v <= t[-1]]
+        a.set_xticks(ticks, [f"{v:g}" for v in ticks])
         a.legend(fontsize=7)
-        b.plot(np.array(LAMS) + 1e-2, movement, "o-")
-        b.set(xscale="log", yscale="log", xlabel="λ (+0.01)", ylabel=r"$\|\Theta(5)-\Theta(0)\|/\|\Theta(0)\|$",
+        b.plot(LAMS, movement, "o-")
+        b.set_xscale("symlog", linthresh=0.1)  # lambda = 0 drawn at 0
+        b.set_xticks(LAMS, [f"{v:g}" for v in LAMS])
+        b.set(yscale="log", xlabel="λ", ylabel=r"$\|\Theta(5)-\Theta(0)\|/\|\Theta(0)\|$",
               title="NTK movement, random λ-balanced starts")
     data = {f"theory_lam{lam:g}": th for lam, th in zip(LAMS, theories)}
     data.update({f"simulation_lam{lam:g}": ms for lam, ms in zip(LAMS, msims)})

@@ -9,13 +9,12 @@ GD on the regularised LAE (hild.deep_linear.autoencoder) and compares it with th
 """
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from hild.claims import Outcome, at_least, at_most, claim, within
 from hild.families.deep_linear import autoencoder as ae
 from hild.families.deep_linear.mechanics import discrete_law, drift_exponent, flow_law, train
-from hild.plot import STYLE
+from hild.plot import STYLE, plt, readable_log
 
 MECHANICS, LAE = ("2012.04728",), ("1901.08168",)
 
@@ -105,6 +104,8 @@ def conservation_laws(size: str, progress: bool) -> Outcome:
     for var in ("scale_norm2", "rescale_layer"):
         checks.append(within(f"full-batch GD: exponent of the drift of {var} from its gradient-flow value vs lr "
                               f"(t = {T:g})", slopes[("GD", var)][0], 1.0, 0.05))
+    from matplotlib.ticker import NullFormatter
+
     with plt.rc_context(STYLE):
         fig, (a, b) = plt.subplots(1, 2, figsize=(8, 3.2), constrained_layout=True)
         for j, wd in enumerate(sgd.weight_decay.values):
@@ -117,12 +118,16 @@ def conservation_laws(size: str, progress: bool) -> Outcome:
                    label="gradient flow")
         a.set(xlabel="t = lr · step", ylabel=r"$\|w_1\|^2$ (BN unit 1)", title=f"scale law, lr = {LRS[0]:g}")
         a.legend(fontsize=6)
+        names = {"scale_norm2": r"scale $\|w_1\|^2$", "rescale_layer": r"rescale $\|W_2\|^2 - \|W_3\|^2$"}
         for m, ((label, var), (slope, dr)) in enumerate(slopes.items()):
-            b.loglog(LRS, np.abs(dr), "o-", color=f"C{m}", label=f"{label} {var} (slope {slope:.2f})")
+            b.loglog(LRS, np.abs(dr), "o-", color=f"C{m}", label=f"{label}, {names.get(var, var)} (slope {slope:.2f})")
         b.loglog(LRS, np.abs(slopes[("GD", "scale_norm2")][1][0]) * np.array(LRS) / LRS[0], "k:", lw=0.8,
                  label="∝ lr")
         b.set(xlabel="lr", ylabel=f"drift from gradient flow at t = {T:g}", title="gradient-flow limit (wd = 0)")
-        b.legend(fontsize=6)
+        b.set_xticks(LRS, [f"{v:g}" for v in LRS])  # the learning rates run
+        b.xaxis.set_minor_formatter(NullFormatter())
+        readable_log(b, "y")
+        b.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.18))
     numbers = {**{f"exact law residual, {k}": v for k, v in exact.items()},
                **{f"paper law error, {k}": v for k, v in paper.items()},
                **{f"modified-flow law (rate 2wd + lr wd^2) error, {k}": v for k, v in modified.items()},
@@ -185,7 +190,8 @@ def linear_autoencoder(size: str, progress: bool) -> Outcome:
         b.plot(i, gm["singular_values"], "k_", ms=14, label=r"$\sqrt{1-\lambda/s_i}$")
         for j in range(seeds):
             b.plot(i, sv[j], "o", ms=3, color=f"C{j}")
-        b.set(xlabel="i", ylabel="singular value of W2", title=f"shrinkage, λ = {lam:g}, d = {d}, k = {k}")
+        b.set(xlabel="mode i", ylabel="singular value of W2", title=f"shrinkage, λ = {lam:g}, d = {d}, k = {k}",
+              xticks=i)
         b.legend(fontsize=7)
     numbers = {**{f"GD worst {key}": v for key, v in worst.items()}, "L* (closed form)": gm["loss"],
                "closed-form grad norm": grad_norm, "closed-form min Hessian eigenvalue": min_hess,

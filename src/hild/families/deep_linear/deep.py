@@ -19,15 +19,17 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-import diffrax
-import jax
-import jax.numpy as jnp
 import numpy as np
-import xarray as xr
 
-from hild.core import Blowup, Scenario, register
+from hild.core import Blowup, Scenario, lazy, register
 from hild.core import validation as check
+from hild.core.resources import Need, array
 from hild.core.divergence import check as check_divergence
+
+diffrax = lazy.module("diffrax")
+jax = lazy.module("jax")
+jnp = lazy.module("jax.numpy")
+xr = lazy.module("xarray")
 
 CONVENTION = "W_l <- W_l - lr dL/dW_l, L = 1/2 ||Sigma_yx - W_D ... W_1||_F^2; t = lr * steps (Saxe et al., arXiv 1312.6120)"
 
@@ -201,6 +203,32 @@ class DeepBalanced(Scenario):
         n_points = check.integer("n_points", n_points, 2)
         steps = max(1, int(round(t_max * q)))
         return q, seeds, seed, steps, n_points
+
+    def check_theory(self, **options) -> None:
+        super().check_theory(**options)
+        check.real("t_max", options["t_max"], minimum=0.0, strict_minimum=True)
+        check.integer("n_points", options["n_points"], 2)
+
+    def theory_needs(self, n_points, **_) -> list[Need]:
+        """The modes and loss at n_points times, diffrax's saved states and the copies of the records (the
+        adaptive solve's number of steps is not known in advance; it is at most 10^6)."""
+        n = len(self.singular_values)
+        return [Need("the recorded modes, loss and times", ("n_points",), array(n_points, n + 2), result=True),
+                Need("the solver's saved states and the copies of the records", ("n_points",),
+                     3 * array(n_points, n + 2))]
+
+    def simulation_needs(self, steps_per_time, seeds, t_max, n_points, **_) -> list[Need]:
+        """Every seed's depth hidden bases and layers (host list, stacked copy, device), the recorded modes and
+        loss; GD costs about 6 depth n^3 operations per step and seed (the product and its gradient, n modes)."""
+        n, depth = len(self.singular_values), self.depth
+        steps = max(1.0, float(t_max) * steps_per_time)
+        records = min(float(n_points), steps + 1)
+        return [Need("every seed's layers and hidden bases", ("seeds", "depth"), 4 * array(seeds, depth, n, n)),
+                Need("the recorded modes and loss", ("seeds", "n_points"), array(seeds, records, n + 1), result=True),
+                Need("the copies of the records (device, divergence check)", ("seeds", "n_points"),
+                     2 * array(seeds, records, n + 1)),
+                Need("the GD steps", ("t_max", "steps_per_time", "seeds", "depth"),
+                     operations=6.0 * depth * n ** 3 * steps * seeds)]
 
     def simulate(self, *, steps_per_time: int = 1000, seeds: int = 1, seed: int = 0, t_max: float = 10.0,
                  n_points: int = 101) -> xr.Dataset:

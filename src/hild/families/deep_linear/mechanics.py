@@ -47,15 +47,17 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
-import xarray as xr
-from scipy.signal import lfilter
 
-from hild.core import Blowup, Scenario, register
+from hild.core import Blowup, Scenario, lazy, register
 from hild.core import validation as check
+from hild.core.resources import Need, array
 from hild.core.divergence import check as check_divergence
+
+jax = lazy.module("jax")
+jnp = lazy.module("jax.numpy")
+xr = lazy.module("xarray")
+scipy_signal = lazy.module("scipy.signal")
 
 LR_CONVENTION = "theta <- (1 - lr * weight_decay) theta - lr * g, g the minibatch mean gradient; t = lr * step"
 
@@ -215,7 +217,7 @@ def discrete_law(q0, grad2, lr: float, weight_decay: float, kind: str = "norm") 
         raise ValueError(f"kind must be 'norm' or 'translation'; got {kind!r}")
     a = (1 - lr * weight_decay) ** 2
     x = np.concatenate([q0[..., None], lr ** 2 * G], axis=-1)
-    return lfilter([1.0], [1.0, -a], x, axis=-1)
+    return scipy_signal.lfilter([1.0], [1.0, -a], x, axis=-1)
 
 
 def flow_law(q0, grad2, lr: float, weight_decay: float, kind: str = "norm", rate: str = "paper") -> np.ndarray:
@@ -240,7 +242,7 @@ def flow_law(q0, grad2, lr: float, weight_decay: float, kind: str = "norm", rate
         return out
     panel = -np.expm1(-r * lr) / r if r > 0 else lr  # int over one step of e^{-r (t_{j+1} - tau)}
     x = np.concatenate([np.zeros_like(q0)[..., None], lr * panel * G], axis=-1)
-    return out + lfilter([1.0], [1.0, -np.exp(-r * lr)], x, axis=-1)
+    return out + scipy_signal.lfilter([1.0], [1.0, -np.exp(-r * lr)], x, axis=-1)
 
 
 def drift_exponent(lrs, drifts) -> float:
@@ -332,6 +334,27 @@ class NeuralMechanics(Scenario):
         return check_divergence(ds, "t", self.divergence).assign_attrs(
             self.provenance("theory", dtype="float64", method="gradient-flow laws", seed=seed))
 
+    def _task_floats(self) -> float:
+        """Floats of one seed's task: the inputs X (n_samples x d), labels and the weights W1, W2, W3, b3."""
+        (h1, h2), c, d, n = self.widths, self.classes, float(self.d), float(self.n_samples)
+        return n * (d + 1 + c) + h1 * d + h2 * h1 + c * h2 + c
+
+    def _record_floats(self) -> float:
+        """Floats per recorded time of the quantities of LAWS."""
+        h1, h2 = self.widths
+        return h1 + 2 * h2 + 3.0
+
+    def check_theory(self, **options) -> None:
+        super().check_theory(**options)
+        check.real("t_max", options["t_max"], minimum=0.0, strict_minimum=True)
+        check.integer("n_points", options["n_points"], 2)
+        check.integer("seed", options["seed"], 0)
+
+    def theory_needs(self, n_points, **_) -> list[Need]:
+        """The seed's task (drawn to read its initial weights) and the laws at n_points times."""
+        return [Need("the task and initial weights", ("n_samples", "d"), array(self._task_floats())),
+                Need("the laws at every time", ("n_points",), array(n_points, self._record_floats()), result=True)]
+
     def matching_theory(self, simulation, t_max: float = 10.0, n_points: int = 101) -> xr.Dataset:
         """The gradient-flow laws from every simulated seed's initial values (a `seed` dimension)."""
         parts = [self.theory(t_max=t_max, n_points=n_points, seed=int(s)) for s in simulation.seed.values]
@@ -350,6 +373,21 @@ class NeuralMechanics(Scenario):
         t_max = check.real("t_max", t_max, minimum=0.0, strict_minimum=True)
         return (q, check.integer("seeds", seeds, 1), check.integer("seed", seed, 0), t_max,
                 check.integer("n_points", n_points, 2))
+
+    def simulation_needs(self, steps_per_time, seeds, t_max, n_points, **_) -> list[Need]:
+        """Every seed's task (host list, stacked copy, device and the minibatch gather), the recorded quantities;
+        an SGD step costs 6 batch_size (d h1 + h1 h2 + h2 classes) operations for the minibatch gradient and, as
+        measured, the time of about 2000 n_samples operations for drawing the minibatch without replacement
+        (jax.random.choice permutes the whole training set) per seed."""
+        (h1, h2), c, d, b = self.widths, self.classes, self.d, self.batch_size
+        steps = max(1.0, float(t_max) * steps_per_time)
+        records = min(float(n_points), steps + 1)
+        return [Need("every seed's task and weights", ("seeds", "n_samples", "d"),
+                     4 * array(seeds, self._task_floats())),
+                Need("the recorded quantities", ("seeds", "n_points"), array(seeds, records, self._record_floats()),
+                     result=True),
+                Need("the SGD steps", ("t_max", "steps_per_time", "seeds", "n_samples"),
+                     operations=seeds * steps * (6.0 * b * (d * h1 + h1 * h2 + h2 * c) + 2000.0 * self.n_samples))]
 
     def simulate(self, *, steps_per_time: int = 25, seeds: int = 1, seed: int = 0, t_max: float = 10.0,
                  n_points: int = 101) -> xr.Dataset:
@@ -381,5 +419,8 @@ class NeuralMechanics(Scenario):
     def figure(self, theory, simulation, title: str = ""):
         """The symmetric quantities against their gradient-flow laws."""
         from hild.families.deep_linear.figure import lines_figure
-        return lines_figure(theory, simulation, ("scale_norm2", "rescale_layer", "translation_bias"), "t",
+        return lines_figure(theory, simulation, {"scale_norm2": r"scale: $\|W_1$ row$\|^2$ of each unit",
+                                                 "rescale_layer": r"rescale: $\|W_2\|^2 - \|W_3\|^2$",
+                                                 "translation_bias": r"translation: $1 \cdot b_3$"}, "t",
+                            xlabel="t = lr · step",
                             title=title or f"Neural Mechanics, weight decay {self.weight_decay:g}")

@@ -18,10 +18,13 @@ exponential relaxation u = s + (u0 - s) e^{-|lam| t} of linear regression with a
 """
 from __future__ import annotations
 
-import jax
-import jax.numpy as jnp
 import numpy as np
-from scipy.optimize import brentq
+
+from hild.core import lazy
+
+jax = lazy.module("jax")
+jnp = lazy.module("jax.numpy")
+scipy_optimize = lazy.module("scipy.optimize")
 
 
 def _mode(t, s, u0, lam):
@@ -61,4 +64,4 @@ def learning_time(s, u0, lam, u_f, t_max: float = 1e4) -> float:
     gap = lambda t: float(mode_trajectory(t, s, u0, lam)) - u_f  # noqa: E731
     if gap(t_max) * gap(0.0) > 0:
         return np.inf
-    return brentq(gap, 0.0, float(t_max), xtol=1e-14, rtol=1e-13)
+    return scipy_optimize.brentq(gap, 0.0, float(t_max), xtol=1e-14, rtol=1e-13)

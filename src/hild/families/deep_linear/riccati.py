@@ -22,11 +22,12 @@ c = sqrt(rho_1 rho_2), time c t and lam_V = c lam (W2 W1 = V2 V1).
 """
 from __future__ import annotations
 
-import functools
-
-import jax
-import jax.numpy as jnp
 import numpy as np
+
+from hild.core import lazy
+
+jax = lazy.module("jax")
+jnp = lazy.module("jax.numpy")
 
 
 def riccati_matrix(sigma, lam):
@@ -56,13 +57,13 @@ def _flow(Q0, sigma, lam, dt, n_steps: int):
     return jnp.concatenate([Q0[None], Qs])
 
 
-@functools.partial(jax.jit, static_argnames=("n_steps",))
+@lazy.jit(static_argnames=("n_steps",))
 def flow(Q0, sigma, lam, dt, n_steps: int):
     """jit of `_flow`; vmap it over Q0 and lam for many initialisations at once (`flow_batch`)."""
     return _flow(Q0, sigma, lam, dt, n_steps)
 
 
-@functools.partial(jax.jit, static_argnames=("n_steps",))
+@lazy.jit(static_argnames=("n_steps",))
 def flow_batch(Q0s, sigma, lams, dt, n_steps: int):
     """Many lambda-balanced starts (Q0s: (n, d_in + d_out, width), lams: (n,)) in one vectorised call."""
     return jax.vmap(_flow, in_axes=(0, None, 0, None, None))(Q0s, sigma, lams, dt, n_steps)

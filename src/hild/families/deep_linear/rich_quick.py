@@ -22,10 +22,12 @@ weight decay 0) -- `predicted_drift`.
 from __future__ import annotations
 
 import numpy as np
-import xarray as xr
-from scipy.integrate import cumulative_trapezoid
 
+from hild.core import lazy
 from hild.families.deep_linear.scenario import DeepLinear
+
+xr = lazy.module("xarray")
+scipy_integrate = lazy.module("scipy.integrate")
 
 
 def minimal_model(beta, delta: float = 0.0, eta_w: float = 1.0, eta_a: float = 1.0, init_scale: float = 1e-2,
@@ -51,7 +53,7 @@ def predicted_drift(theory: xr.Dataset, sigma, lr: float, lr_scales=(1.0, 1.0)) 
     E = np.asarray(sigma) - theory.function.values
     R1, R2 = theory.W1TW1.values, theory.W2W2T.values
     rate = (lr_scales[1] * np.einsum("toi,tij,toj->t", E, R1, E) - lr_scales[0] * np.einsum("toi,top,tpi->t", E, R2, E))
-    return lr * cumulative_trapezoid(rate, theory.t.values, initial=0.0)
+    return lr * scipy_integrate.cumulative_trapezoid(rate, theory.t.values, initial=0.0)
 
 
 def path_deviation(beta_hat: np.ndarray, beta: np.ndarray) -> float:

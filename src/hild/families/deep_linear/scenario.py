@@ -27,6 +27,8 @@ import numpy as np
 
 from hild.core import Blowup, Scenario, register
 from hild.core import validation as check
+from hild.core import resources
+from hild.core.resources import Need, array
 
 INITS = ("aligned", "lambda", "random", "explicit")
 LR_CONVENTION = ("W_i <- W_i - lr * lr_scales[i] * dL/dW_i with L = 1/2 E||y - W2 W1 x||^2 (whitened x); "
@@ -46,6 +48,12 @@ def floats(name: str, value) -> np.ndarray:
         return np.asarray(value, dtype=float)
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be numbers; got {value!r}") from None
+
+
+def _admit_task(d_in: int, d_out: int, parameters: tuple[str, ...]) -> None:
+    """Refuse, before it is built, a task matrix Sigma_yx (d_out x d_in, float64) that does not fit in memory."""
+    resources.admit("deep_linear scenario", [Need("the task matrix Sigma_yx (d_out x d_in)", parameters,
+                                                  array(d_out, d_in))])
 
 
 def mode_weights(u0, lam):
@@ -109,6 +117,7 @@ class DeepLinear(Scenario):
         if self.singular_values is None and self.sigma_yx is None:  # the identity task
             h = check.integer("width", self.width, 1)
             dims = [h] + [check.integer(k, v, 1) for k, v in (("d_in", self.d_in), ("d_out", self.d_out)) if v is not None]
+            _admit_task(self.d_in or min(dims), self.d_out or min(dims), ("width", "d_in", "d_out"))
             set_("singular_values", (1.0,) * min(dims))
         if self.singular_values is not None:
             s = np.atleast_1d(floats("singular_values", self.singular_values))
@@ -116,6 +125,7 @@ class DeepLinear(Scenario):
                 raise ValueError(f"singular_values must be finite numbers >= 0; got {np.asarray(self.singular_values).tolist()!r}")
             d_in = len(s) if self.d_in is None else check.integer("d_in", self.d_in, len(s))
             d_out = len(s) if self.d_out is None else check.integer("d_out", self.d_out, len(s))
+            _admit_task(d_in, d_out, ("d_in", "d_out"))
             sigma = np.zeros((d_out, d_in))
             sigma[np.arange(len(s)), np.arange(len(s))] = s
             set_("singular_values", tuple(s.tolist()))
@@ -244,16 +254,88 @@ class DeepLinear(Scenario):
         return self.theory(init=simulation, **options)
 
     def check_theory(self, **options) -> None:
-        """ValueError when the scenario's start has no exact solution (neither lambda-balanced nor aligned)."""
+        """ValueError when the scenario's start has no exact solution (neither lambda-balanced nor aligned), or
+        when building that start (`start_needs`) would not fit in memory."""
         super().check_theory(**options)
         from hild.families.deep_linear.theory import exact_start
+        check.real("t_max", options["t_max"], minimum=0.0, strict_minimum=True)
+        check.integer("n_points", options["n_points"], 2)
+        resources.admit(f"{self.model} theory", self.start_needs())
         exact_start(self, *self.initial_weights(options.get("seed", 0)))
+
+    def start_needs(self) -> list[Need]:
+        """The memory and work of one seed's initial weights and of the check that they are exactly solvable:
+        the full SVD of Sigma_yx (U: d_out x d_out, V: d_in x d_in) or random orthogonal bases of that size, the
+        hidden basis O (width x width), W1 and W2, and the aligned-start test (max(d_in, d_out)^2)."""
+        i, o, h = self.d_in, self.d_out, self.width
+        weights = array(h, i + o)
+        if self.init in ("random", "explicit"):
+            return [Need("the initial weights W1, W2", ("width", "d_in", "d_out"), 2 * weights)]
+        n = max(i, o)
+        return [Need("the bases of the initial weights (SVD of Sigma_yx, hidden basis) and the exact-start check",
+                     ("d_in", "d_out", "width"), 3 * (array(i, i) + array(o, o) + array(h, h)) + 2 * weights
+                     + array(n, n) + 5 * array(h, n),
+                     operations=10.0 * (float(i) ** 3 + float(o) ** 3 + float(h) ** 3))]
+
+    def _record_floats(self) -> float:
+        """Floats per recorded time of the variables of hild.deep_linear.measures (the NTK, (d_in d_out)^2, dominates;
+        building and measuring it costs about 100 (d_in d_out)^2 operations per time, NumPy's einsum, as measured)."""
+        i, o, h = float(self.d_in), float(self.d_out), float(self.width)
+        return (i * o) ** 2 + i * o + i * i + o * o + h * h + min(i, o) + 6
+
+    def theory_needs(self, n_points, init=None, **_) -> list[Need]:
+        """The recorded variables of every start (a simulation's seeds, or one), the NTK built a few times over
+        while they are computed, the Riccati flow's (d_in + d_out)^2 matrices and P = Q Q^T per time."""
+        starts = init.sizes.get("seed", 1) if hasattr(init, "sizes") else 1  # a simulation Dataset: one per seed
+        i, o, h = float(self.d_in), float(self.d_out), float(self.width)
+        ntk = array(n_points, i * o, i * o)
+        size = ("n_points", "d_in", "d_out")
+        return self.start_needs() + [
+            Need("the recorded variables (the NTK: n_points x (d_in d_out)^2)", size,
+                 array(starts, n_points, self._record_floats()), result=True),
+            Need("the copies of the recorded variables (concatenation, divergence check)", size,
+                 array(starts, n_points, self._record_floats()) * (2 if starts > 1 else 1)),
+            Need("the NTK's factors while it is built", size, 3 * ntk),
+            Need("the flow map and P = Q Q^T per time", size,
+                 array(n_points + 3, i + o, i + o) + array(n_points, i + o, h)),
+            Need("the exact solution and its measures", size,
+                 operations=starts * n_points * (100 * (i * o) ** 2 + 2 * (i + o) ** 2 * (i + o + h)))]
 
     def check_simulation(self, **arguments) -> None:
         super().check_simulation(**arguments)
         from hild.families.deep_linear.simulate import check_run
         a = {"n_samples": None, "seeds": 1, "seed": 0, "t_max": 10.0, "n_points": 101, "dtype": "float64", **arguments}
         check_run(self, a["n_samples"], a["seeds"], a["seed"], a["t_max"], a["n_points"], a["dtype"])
+
+    def simulation_needs(self, n_samples, seeds, t_max, n_points, dtype, **_) -> list[Need]:
+        """Every seed's initial weights and data (a list, a stacked copy and the device's), the recorded weights
+        (device and host), every seed's recorded variables and their stacked copy, and one seed's NTK factors;
+        2 (3 width d_in d_out + d_out d_in^2) operations per GD step and seed, plus 2 batch_size (d_in^2 + d_in d_out)
+        per SGD step."""
+        n = self.n_samples if n_samples is None else n_samples
+        i, o, h = float(self.d_in), float(self.d_out), float(self.width)
+        item = 8 if dtype == "float64" else 4
+        steps = max(float(t_max) / self.lr, n_points - 1.0)
+        per_step = 2 * (3 * h * i * o + o * i * i) + (2.0 * self.batch_size * (i * i + i * o) if self.batch_size else 0)
+        data = (i * i + i * o + i + o) if n is None else (float(n) * (i + o) + i * i + i * o)
+        records = array(seeds, n_points, self._record_floats())
+        record_size = ("seeds", "n_points", "d_in", "d_out")
+        return self.start_needs() + [
+            Need("every seed's initial weights and data", ("seeds", "n_samples", "d_in"),
+                 array(seeds, h * (i + o) + data, itemsize=16 + item)
+                 + (0 if n is None else array(n, i) * 3)),
+            Need("the recorded weights (device and host)", ("seeds", "n_points", "width"),
+                 array(seeds, n_points, h * (i + o), itemsize=8 + item)),
+            Need("the recorded variables (the NTK: n_points x (d_in d_out)^2 per seed)", record_size, records,
+                 result=True),
+            Need("the stacked copy of the recorded variables", record_size, records),
+            Need("one seed's NTK factors while it is built", ("n_points", "d_in", "d_out"),
+                 3 * array(n_points, i * o, i * o)),
+            Need("the GD steps", ("t_max", "seeds", "d_in", "d_out", "width"),
+                 operations=float(seeds) * steps * per_step),
+            Need("the data and the recorded variables", ("seeds", "n_samples", "n_points"),
+                 operations=float(seeds) * ((0 if n is None else 3 * float(n) * i * i) + 10 * i ** 3
+                                            + n_points * 100 * (i * o) ** 2))]
 
     def simulate(self, *, n_samples: int | None = None, seeds: int = 1, seed: int = 0, t_max: float = 10.0,
                  n_points: int = 101, dtype: str = "float64"):

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import functools
 
-import jax
-import jax.numpy as jnp
 import numpy as np
-import xarray as xr
 
+from hild.core import lazy
 from hild.core import validation as check
 from hild.core.divergence import check as check_divergence
 from hild.families.deep_linear.measures import DIMS, observables
+
+jax = lazy.module("jax")
+jnp = lazy.module("jax.numpy")
+xr = lazy.module("xarray")
 
 
 def _one(W1, W2, Sxx, Syx, X, Y, rates, key, per: int, n_rec: int, batch: int):

@@ -8,16 +8,18 @@ hild.deep_linear.measures on the same times as the simulation.
 """
 from __future__ import annotations
 
-import jax
-import jax.numpy as jnp
 import numpy as np
-import xarray as xr
 
+from hild.core import lazy
 from hild.core import validation as check
 from hild.core.divergence import check as check_divergence
 from hild.families.deep_linear.aligned import aligned_flow, aligned_strengths
 from hild.families.deep_linear.measures import DIMS, observables
 from hild.families.deep_linear.riccati import balance_of, flow, from_unit, to_unit
+
+jax = lazy.module("jax")
+jnp = lazy.module("jax.numpy")
+xr = lazy.module("xarray")
 
 
 def exact_start(scenario, W1, W2):

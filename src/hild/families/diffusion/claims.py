@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import dataclasses
 
-import matplotlib.pyplot as plt
 import numpy as np
-import xarray as xr
-from matplotlib.ticker import NullFormatter
 
 from hild.analysis.compare import compare
 from hild.claims import Outcome, at_least, at_most, between, claim, within
+from hild.core import lazy
 from hild.families.diffusion import LinearDiffusion, kl_expected, kl_law_axes
-from hild.plot import STYLE
+from hild.plot import STYLE, plt, readable_log
+
+xr = lazy.module("xarray")
 
 PAPERS = ("2505.24769",)
 
@@ -202,11 +202,13 @@ def kl_law(size: str, progress: bool) -> Outcome:
             k, first = list(mean).index(label), N // d == sim_ratios[0]
             x = N / d * (1 + 0.03 * k)
             sampled = [sim.kl.values for _, sim in pairs]
-            ax.plot([x], [np.mean([float(th.kl) for th, _ in pairs]) / d], "x", color=f"C{k}", ms=5,
+            ax.plot([x], [np.mean([float(th.kl) for th, _ in pairs]) / d], "x", color=f"C{k}", ms=7, zorder=2,
                     label=f"exact, the sampled training set{'s' * (sim_seeds > 1)}" if first and k == 0 else None)
             ax.errorbar([x], [np.mean(sampled) / d], yerr=[np.std(sampled, ddof=1) / np.sqrt(np.size(sampled)) / d],
-                        fmt="o", color=f"C{k}", ms=3, label=f"sampled, {label}" if first else None)
+                        fmt="o", color=f"C{k}", ms=3, capsize=2, zorder=3,
+                        label=f"sampled, {label} (± standard error)" if first else None)
         ax.set(title=f"d = {d}: KL(generated || target) for N > d")
+        readable_log(ax, "x")
         ax.legend(fontsize=6)
     for (label, N), pairs in sims.items():
         for i, (_, sim) in enumerate(pairs):
@@ -280,19 +282,21 @@ def memorisation(size: str, progress: bool) -> Outcome:
         fig, (a, b) = plt.subplots(1, 2, figsize=(8.5, 3.2), constrained_layout=True)
         rank = np.arange(1, d + 1)
         a.plot(rank, th_min.lambda_true, "k--", lw=1.0, label=r"true $\Sigma$")
-        a.plot(rank, th_min.lambda_hat.isel(seed=0), color="0.6", lw=1.0, label=r"empirical $\Sigma_0$")
+        empirical = th_min.lambda_hat.isel(seed=0)
+        a.plot(rank, empirical.where(empirical > 0), color="0.6", lw=1.0,
+               label=r"empirical $\Sigma_0$ (its zeros not drawn)")
         for k, (name, (th, sim)) in enumerate(nulls.items()):
             a.plot(rank, th.spectrum_generated.isel(seed=0), color=f"C{k}", lw=1.2, label=f"{name} (exact)")
             a.plot(rank, sim.spectrum_generated.isel(seed=0), "o", color=f"C{k}", ms=2)
         a.axhline(beta1, color="0.7", lw=0.8, ls=":")
         a.set(xlabel="rank", ylabel="generated eigenvalue", yscale="log",
               title=f"d = {d}, N = {N}: lines exact, dots sampled")
-        a.legend(fontsize=6)
+        a.legend(fontsize=6, loc="lower left", bbox_to_anchor=(0.0, 0.12))  # above the collapsed directions
         names = list(nulls)
         b.bar(np.arange(3) - 0.2, [float(nulls[k][0].kl.mean()) for k in names], 0.4, label="exact")
         b.bar(np.arange(3) + 0.2, [float(nulls[k][1].kl.mean()) for k in names], 0.4, label="sampled")
         b.set_xticks(np.arange(3), names)
-        b.set(ylabel="KL(generated || target)", yscale="log", title="collapse costs KL")
+        b.set(xlabel="denoiser", ylabel="KL(generated || target)", title="collapse costs KL")
         b.legend(fontsize=7)
     return Outcome(checks, data, fig, numbers)
 
@@ -352,14 +356,15 @@ def transition(size: str, progress: bool) -> Outcome:
         a.plot(coarse, sim_mean, "o", color="C1", ms=4, label="sampled")
         kl_law_axes(a, d, np.geomspace(1 + 1 / d, 8, 100))
         a.axvline(1.0, color="0.6", lw=0.8, ls=":")
-        a.axvline(at_th, color="C0", lw=0.8, ls="--")
+        a.axvline(at_th, color="C0", lw=0.8, ls="--", label=f"steepest descent (exact), N/d = {at_th:.2g}")
         a.set(title=f"d = {d}: memorisation to generalisation")
+        readable_log(a, "x")
         a.legend(fontsize=6)
         b.plot(coarse, ratio_nn, "o-", color="C1", ms=4, label="nearest training point: generated / fresh")
         b.plot(fine, [max(d - N_of(r) + 1, 0) / d for r in fine], "-", color="C0", label="absent directions / d")
         b.axvline(1.0, color="0.6", lw=0.8, ls=":")
-        b.set(xscale="log", xlabel="N / d", title="simulation: distance to the training set")
-        b.xaxis.set_minor_formatter(NullFormatter())
+        b.set(xscale="log", xlabel="N / d", ylabel="ratio", title="simulation: distance to the training set")
+        readable_log(b, "x")
         b.legend(fontsize=6)
     data = {"theory_kl": xr.Dataset({"kl_per_d": ("ratio", th_mean), "kl_per_d_sem": ("ratio", th_sem)},
                                     coords={"ratio": fine}),
@@ -426,11 +431,11 @@ def train_test_gap(size: str, progress: bool) -> Outcome:
         for ax, N in zip(axes, Ns):
             th, sim = runs[N]
             sem = sim.gap.std("seed", ddof=1) / np.sqrt(sim.sizes["seed"])
-            ax.plot(th.t, th.gap, color="C0", lw=1.2, label="trace formula")
-            ax.plot(th.t, th.loss_train, color="0.6", lw=1.0, label="train loss")
-            ax.errorbar(sim.t, sim.gap.mean("seed"), yerr=2 * sem, fmt="o", color="C1", ms=3,
-                        label=f"Monte Carlo, {sim.sizes['seed']} replicates (2 s.e.)")
-            ax.set(xscale="log", yscale="log", xlabel="diffusion step t", title=f"d = {d}, N = {N}, training set 0")
-        axes[0].set_ylabel(r"$L_{test} - L_{train}$")
+            ax.plot(th.t, th.gap, color="C0", lw=1.2, zorder=3, label=r"$L_{test} - L_{train}$: trace formula")
+            ax.plot(th.t, th.loss_train, color="0.6", lw=1.0, label=r"$L_{train}$ (exact)")
+            ax.errorbar(sim.t, sim.gap.mean("seed"), yerr=2 * sem, fmt="o", color="C1", ms=3, capsize=1.5, zorder=2,
+                        label=f"Monte Carlo, {sim.sizes['seed']} replicates (± 2 standard errors)")
+            ax.set(xscale="log", yscale="log", xlabel="diffusion step t", ylabel="loss",
+                   title=f"d = {d}, N = {N}, training set 0")
         axes[0].legend(fontsize=7)
     return Outcome(checks, data, fig, numbers)

@@ -45,6 +45,8 @@ import numpy as np
 
 from hild.core import Blowup, Scenario, register
 from hild.core import validation as check
+from hild.core import resources
+from hild.core.resources import Need, array
 from hild.families.diffusion import schedule
 from hild.families.diffusion.data import SPECTRA, Moments, Target, from_moments, moments, target, training_moments
 
@@ -141,6 +143,7 @@ class LinearDiffusion(Scenario):
         set_("N", check.integer("N", self.N, 1))
         if self.spectrum not in SPECTRA:
             raise ValueError(f"spectrum must be one of {', '.join(map(repr, SPECTRA))}; got {self.spectrum!r}")
+        resources.admit("diffusion scenario", self._data_needs())
         set_("exponent", check.real("exponent", self.exponent, minimum=0.0))
         set_("covariance", _array("covariance", self.covariance))
         if (self.spectrum == "given") != (self.covariance is not None):
@@ -156,12 +159,14 @@ class LinearDiffusion(Scenario):
             betas = schedule.check_betas("betas", _numbers("betas", np.atleast_1d(self.betas), 1))
             if self.T is not None and self.T != len(betas):
                 raise ValueError(f"T must be None or len(betas) = {len(betas)} when betas is given; got {self.T!r}")
+            resources.admit("diffusion scenario", self._schedule_needs(len(betas), ("betas",)))
             set_("betas", tuple(betas.tolist()))
         else:
             set_("T", check.integer("T", 1000 if self.T is None else self.T, 1))
             lo, hi = schedule.check_beta("beta_min", self.beta_min), schedule.check_beta("beta_max", self.beta_max)
             if lo > hi:
                 raise ValueError(f"beta_max must be >= beta_min = {lo:g}; got {hi:g}")
+            resources.admit("diffusion scenario", self._schedule_needs(self.T, ("T",)))
             betas = schedule.linear(self.T, lo, hi)
         set_("T", len(betas))
         set_("beta", betas)
@@ -181,6 +186,30 @@ class LinearDiffusion(Scenario):
             raise ValueError(f"final_noise must be True or False; got {self.final_noise!r}")
         set_("final_noise", bool(self.final_noise))
         set_("given", self._training_set())
+
+    def _data_needs(self) -> list[Need]:
+        """What building the target and a fixed training set allocates: the spectrum (a given covariance: its
+        copies and eigenvectors, d x d), the N x d training set with its moments, and for given moments the
+        N x N basis that builds a training set with exactly them (hild.families.diffusion.data.from_moments)."""
+        d, N = self.d, self.N
+        given = self.spectrum == "given"
+        needs = [Need("the target's covariance and eigenvectors" if given else "the target's spectrum", ("d",),
+                      6 * array(d, d) if given else 2 * array(d), operations=10.0 * d ** 3 if given else 0.0)]
+        if self.training_seed is not None or self.training_set is not None:
+            needs.append(Need("the fixed training set and its moments", ("N", "d"),
+                              4 * array(N, d) + 2 * array(d, d), operations=2.0 * N * d * d + 10.0 * d ** 3))
+        elif self.training_mean is not None:
+            needs.append(Need("the training set built from the given moments (an N x N basis)", ("N", "d"),
+                              2 * array(N, N) + 2 * array(N, d) + 2 * array(d, d), operations=4.0 * N * N * d))
+        return needs
+
+    def _schedule_needs(self, T: int, parameters: tuple[str, ...]) -> list[Need]:
+        """The schedule beta_t (float64) with alpha_bar_t, which every call computes from it, and the T x d
+        arrays that even the smallest theory of the scenario holds (theory(denoisers=False): about 4, the
+        denoisers w* per (t, mode), their contractions and products; measured): a scenario whose theory
+        cannot fit is refused when it is built."""
+        return [Need("the noise schedule beta_t and alpha_bar_t", parameters, 3 * array(T)),
+                Need("the T x d arrays of its smallest theory", parameters + ("d",), 4 * array(T, self.d))]
 
     def _training_set(self) -> Moments | None:
         """Validate the training-set fields; the fixed training set's moments (None: drawn per seed)."""
@@ -230,13 +259,18 @@ class LinearDiffusion(Scenario):
         seed = check.integer("seed", seed, 0)
         return self.given if self.given is not None else training_moments(self.target, self.N, seed)
 
-    def record_steps(self, n_points: int) -> np.ndarray:
-        """The GD steps at which training is recorded: 0, p, 2p, ..., steps with p = steps // (n_points - 1)."""
+    def record_count(self, n_points: int) -> int:
+        """len(record_steps(n_points)), validated, without building it: min(n_points - 1, steps) + 1."""
         if self.steps is None:
             raise ValueError("steps must be an integer to record training; steps=None is the minimiser itself")
-        n_points = check.integer("n_points", n_points, 2)
+        return min(check.integer("n_points", n_points, 2) - 1, self.steps) + 1
+
+    def record_steps(self, n_points: int) -> np.ndarray:
+        """The GD steps at which training is recorded: 0, p, 2p, ..., steps with p = steps // (n_points - 1)."""
+        resources.admit(f"{self.model} record", [Need("the recorded GD steps", ("n_points",),
+                                                       array(self.record_count(n_points)))])
         per = max(1, self.steps // (n_points - 1))
-        inner = np.arange(n_points - 1) * per
+        inner = np.arange(min(n_points - 1, self.steps)) * per  # (more points than steps: one per step)
         return np.concatenate([inner[inner < self.steps], [self.steps]]).astype(int)
 
     def theory(self, *, seeds: int = 1, seed: int = 0, n_points: int | None = None, denoisers: bool = True):
@@ -294,6 +328,74 @@ class LinearDiffusion(Scenario):
         args = dict(bound.arguments)
         args.pop("progress")
         check_run(self, **args)
+
+    def _moment_needs(self, seeds: int) -> list[Need]:
+        """One training set drawn and its moments (per seed, one at a time), unless the training set is fixed."""
+        if self.fixed_training_set:
+            return []
+        d, N = float(self.d), float(self.N)
+        return [Need("one seed's training set and its moments", ("N", "d"), 3 * array(N, d) + 2 * array(d, d),
+                     operations=seeds * (2 * N * d * d + 10 * d ** 3))]
+
+    def check_theory(self, **options) -> None:
+        super().check_theory(**options)
+        check.integer("seeds", options["seeds"], 1)
+        check.integer("seed", options["seed"], 0)
+        if options["n_points"] is not None:
+            self.record_count(options["n_points"])
+
+    def theory_needs(self, seeds, n_points, denoisers, **_) -> list[Need]:
+        """Every training set's variables (the (t, mode) ones with `denoisers`, the GD path w_path with n_points)
+        and their stacked copy, and one training set's working arrays (about 5 T x d, and 3 per recorded
+        step); about 700 operations per (t, mode) and 150 per (step, t, mode) as measured (NumPy)."""
+        S = 1 if self.fixed_training_set else seeds
+        T, d = float(self.T), float(self.d)
+        rec = 0 if n_points is None else self.record_count(n_points)
+        per_seed = (4 * T * d if denoisers else 0) + rec * T * d + 3 * T + 5 * d + 6
+        size = ("seeds", "T", "d", "n_points")
+        return self._moment_needs(S) + [
+            Need("the variables of every training set", size, array(S, per_seed), result=True),
+            Need("their stacked copy", size, array(S, per_seed)),
+            Need("one training set's working arrays", ("T", "d", "n_points"), array(5 + 3 * rec, T, d),
+                 operations=S * T * d * (700 + 150 * rec))]
+
+    def simulation_needs(self, n_samples, seeds, seed, times, n_points, n_loss, n_nn, denoiser, dtype,
+                         **_) -> list[Need]:
+        """Per seed, one at a time: its denoisers W_t (T x d x d: host, device and the rotated copies), the
+        generated samples, the nearest-neighbour distances (min(n_nn, n_samples) x N), the Monte Carlo losses'
+        inputs and the GD path; every seed's recorded variables with their copies. Work: GD costs 6 draws N d^2
+        operations per step and diffusion step, sampling n_samples d^2 per step (d with the exact denoisers),
+        the losses 6 n_loss d^2 per diffusion step, rotating the denoisers 4 d^3 each."""
+        from hild.families.diffusion.simulate import BUDGET, check_run
+
+        S, _, times, record, n, n_loss, n_nn, denoiser = check_run(
+            self, n_samples=n_samples, seeds=seeds, seed=seed, times=times, n_points=n_points, n_loss=n_loss,
+            n_nn=n_nn, denoiser=denoiser, dtype=dtype)
+        item = 8 if dtype == "float64" else 4
+        Tt, d, N, T = float(len(times)), float(self.d), float(self.N), float(self.T)
+        rec = 0.0 if record is None else float(len(record))
+        trained = denoiser == "trained"
+        n_mc = float(-(-n_loss // self.N) * self.N) if n_loss else 0.0
+        k = float(min(n_nn, n))
+        per_seed = (Tt * d * (1 + rec) + Tt * (2 * rec + 8) + (2 * T * d if n else 0) + 8 * d + 8)
+        steps = float(self.steps or 0)
+        work = (Tt * steps * self.draws * N * d * (6 * d + 20) if trained else 2 * T * d ** 3) + 4 * Tt * d ** 3
+        work += 6 * Tt * n_mc * d * d + (T * n * d * (2 * d + 20) if trained else T * n * d * 30) + 2 * k * N * d
+        size = ("seeds", "d", "T", "n_samples")
+        return self._moment_needs(S) + [
+            Need("one seed's denoisers W_t (T x d x d) and their copies", ("d", "T"),
+                 array(Tt, d, d, itemsize=32 + item)),
+            Need("one seed's generated samples", ("n_samples", "d"), array(n, d, itemsize=2 * item + 40)),
+            Need("one seed's nearest-neighbour distances", ("n_nn", "n_samples", "N"), 3 * array(k, N)),
+            Need("one seed's Monte Carlo loss inputs and noise", ("n_loss", "d"),
+                 array(n_mc, d, itemsize=16 + 2 * item) + 2 * BUDGET * item),
+            Need("one seed's GD noise batches and path", ("draws", "N", "d", "n_points"),
+                 (array(self.draws, N, d, itemsize=8 + item) + 2 * BUDGET * item if trained else 0.0)
+                 + array(rec, Tt, d + 2, itemsize=8 + item)),
+            Need("every seed's recorded variables", size, array(S, per_seed), result=True),
+            Need("their copies (stacking, divergence check)", size, 2 * array(S, per_seed)),
+            Need("training, sampling and measuring every seed", ("seeds", "steps", "n_samples", "d", "T"),
+                 operations=S * work)]
 
     def figure(self, theory, simulation, title: str = ""):
         """Spectra, losses over t and KL against N/d (hild.families.diffusion.figure)."""

@@ -17,19 +17,20 @@ from __future__ import annotations
 
 import functools
 
-import jax
-import jax.numpy as jnp
 import numpy as np
-import xarray as xr
 
+from hild.core import lazy
 from hild.core import validation as check
 from hild.families.diffusion.data import REFERENCE, TEST, Moments
 from hild.families.diffusion.schedule import alpha_bar, one_minus_alpha_bar
 from hild.families.diffusion.theory import (denoiser_modes, gaussian_kl, gd_modes, kl_expected, noise_variance)
 from hild.progress import progress_bar
 
+jax = lazy.module("jax")
+jnp = lazy.module("jax.numpy")
+xr = lazy.module("xarray")
+
 DENOISERS = ("trained", "exact")
-MEMORY = 8 * 2 ** 30  # bytes one seed's arrays (denoisers, samples, GD record) may take
 BUDGET = 2 ** 22  # floats in one step's noise batch across a chunk of diffusion steps
 
 DIMS = {"lambda_hat": ("mode",), "null_dims": (), "w": ("t", "mode"), "w_offdiag": ("t",),
@@ -289,11 +290,6 @@ def check_run(scenario, *, n_samples, seeds, seed, times, n_points, n_loss, n_nn
         record = scenario.record_steps(2 if n_points is None else n_points)
     elif n_points is not None:
         check.integer("n_points", n_points, 2)
-    steps_recorded = 0 if record is None else len(record)
-    floats = len(times) * scenario.d * (scenario.d + 2 + steps_recorded) + n_samples * scenario.d
-    if 8 * floats > MEMORY:
-        raise ValueError(f"n_samples, d, T: the simulation of one seed needs about {8 * floats / 2 ** 30:.1f} GiB "
-                         f"(> {MEMORY / 2 ** 30:.0f} GiB); lower them")
     return seeds, seed, times, record, n_samples, n_loss, n_nn, denoiser
 
 

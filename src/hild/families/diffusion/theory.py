@@ -38,12 +38,14 @@ step t. Everything is NumPy float64: closed forms and cumulative products, no in
 from __future__ import annotations
 
 import numpy as np
-import xarray as xr
-from scipy.special import digamma, exprel
 
+from hild.core import lazy
 from hild.core import validation as check
 from hild.families.diffusion.data import Moments, Target
 from hild.families.diffusion.schedule import alpha_bar as alpha_bar_of, one_minus_alpha_bar
+
+xr = lazy.module("xarray")
+scipy_special = lazy.module("scipy.special")
 
 
 def denoiser_modes(alpha_bar, one_minus, lam_hat, ridge: float = 0.0):
@@ -58,7 +60,7 @@ def _geometric_difference(q, rho: float, n):
     close = (q > 0) & (np.abs(q - rho) < 1e-3 * rho)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         x = np.log(np.where(close, q, rho) / rho)
-        near = rho ** (n - 1) * n * exprel(n * x) / exprel(x)
+        near = rho ** (n - 1) * n * scipy_special.exprel(n * x) / scipy_special.exprel(x)
         far = (q ** n - rho ** n) / np.where(close, 1.0, q - rho)
     return np.where(close, near, far)
 
@@ -161,7 +163,7 @@ def kl_expected(d: int, N) -> np.ndarray:
     N = np.asarray(N, dtype=float)
     i = np.arange(1, d + 1)
     with np.errstate(invalid="ignore"):
-        out = 0.5 * np.sum(np.log(N[..., None] / 2) - digamma((N[..., None] - i) / 2), axis=-1)
+        out = 0.5 * np.sum(np.log(N[..., None] / 2) - scipy_special.digamma((N[..., None] - i) / 2), axis=-1)
     return np.where(N > d, out, np.inf)
 
 

@@ -171,7 +171,7 @@ class Committee(Scenario):
         K, M, item = self.K, self.M, 8 if dtype == "float64" else 4
         units = K * K + K * M + K + 2
         batch = seeds if not _on_cpu() else 1
-        return [Need("the student and teacher weights", ("seeds", "d", "K"), array(seeds, K + M, d) * (16 + item)),
+        return [Need("the student and teacher weights", ("seeds", "d", "K"), array(seeds, K + M, d, itemsize=16 + item)),
                 Need("one input block per seed batch", ("d",), array(batch, 1024, d, itemsize=item) * 2),
                 Need("the recorded order parameters", ("seeds", "n_points", "K"), array(seeds, n_points, units) * 4,
                      result=True),

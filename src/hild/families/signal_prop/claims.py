@@ -7,7 +7,6 @@ stack (hild.signal_prop.simulate) through the public API and compares their numb
 """
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from hild.analysis.compare import compare
@@ -16,7 +15,7 @@ from hild.families.signal_prop import (RandomTransformer, angle_exponent, beta_c
                                        entropy, exponents, finite_rem, gradient_exponent, inverse_participation_ratio,
                                        layer_map, run_points)
 from hild.families.signal_prop.figure import cosine_axes
-from hild.plot import STYLE
+from hild.plot import STYLE, plt
 
 PAPERS = ("2505.24333", "2403.02579")
 BASE = {"sigma_v2": 0.2, "sigma_w2": 0.2, "sigma_b2": 4e-4, "alpha_A": 1.0, "alpha_M": 1.0}  # the paper's notebook
@@ -135,7 +134,7 @@ def two_failure_modes(size: str, progress: bool) -> Outcome:
         fig, axes = plt.subplots(1, 3, figsize=(11, 3.2), constrained_layout=True)
         for k in (0, 3):
             axes[0].plot(cos[k], "o", ms=3, color=f"C{k}", label=f"β = {betas[k]:.2g} simulation")
-            axes[0].plot(th[k], "-", color=f"C{k}", lw=1, label=f"β = {betas[k]:.2g} theory")
+            axes[0].plot(th[k], "-", color=f"C{k}", lw=1.2, zorder=3, label=f"β = {betas[k]:.2g} theory")
         axes[0].set(xlabel="layer ℓ", ylabel="mean token cosine", title=f"no attention residual, T = {T}, d = {d}")
         axes[0].legend(fontsize=6)
         grid = np.linspace(0.05, 4.0 * bc, 200)
@@ -146,8 +145,8 @@ def two_failure_modes(size: str, progress: bool) -> Outcome:
             ax.plot(grid, finite_rem(grid, c, T)[j] / (np.log(T) if j == 0 else 1.0), "k--", lw=1,
                     label=f"finite-T REM, T = {T}")
             ax.plot(betas, (H, ipr)[j], "o", color="C3", label="simulation")
-            ax.axvline(bc, color="0.6", lw=0.8, ls=":")
-            ax.set(xlabel=r"$\beta$", ylabel=name, ylim=(-0.05, 1.1))
+            ax.axvline(bc, color="0.6", lw=0.8, ls=":", label=rf"freezing point $\beta_c$ = {bc:.3g}")
+            ax.set(xlabel=r"$\beta$", ylabel=name, ylim=(-0.05, 1.1), title=f"input cosine c = {c:g}")
             ax.legend(fontsize=6)
     return Outcome(checks, {}, fig, numbers)
 
@@ -183,19 +182,28 @@ def critical_residual(size: str, progress: bool) -> Outcome:
     slope_th = float(np.polyfit(np.log(Ls), np.log(theory_alpha), 1)[0])
     checks.append(at_most("|d ln alpha_c / d ln L: simulation - map|", abs(slope_sim - slope_th), 0.05))
     numbers.update({"exponent simulation": slope_sim, "exponent map": slope_th})
+    from matplotlib.ticker import NullFormatter
+
+    from hild.plot import readable_log
+
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(1, 2, figsize=(8.5, 3.2), constrained_layout=True)
         for k, L in enumerate(Ls):
             axes[0].plot(alphas, curves[L], "o", ms=2.5, color=f"C{k}", label=f"L = {L} simulation")
-            axes[0].plot(alphas, L * np.log1p(sv / alphas ** 2), "-", color=f"C{k}", lw=1)
-        axes[0].axhline(np.log(growth), color="0.5", ls=":", lw=0.8)
+            axes[0].plot(alphas, L * np.log1p(sv / alphas ** 2), "-", color=f"C{k}", lw=1.2, zorder=3,
+                         label=f"L = {L} map")
+        axes[0].axhline(np.log(growth), color="0.5", ls=":", lw=0.8, label=f"ln K = {np.log(growth):g} (defines α_c)")
         axes[0].set(xscale="log", yscale="log", xlabel=r"$\alpha_A$", ylabel=r"$\ln$ odds growth over L blocks")
-        axes[0].legend(fontsize=6)
+        readable_log(axes[0])
+        axes[0].legend(fontsize=6, loc="lower left")
         Lg = np.geomspace(min(Ls), max(Ls), 50)
         axes[1].plot(Lg, alpha_critical(Lg, sv, growth), "k-", lw=1, label="map")
         axes[1].plot(Lg, np.sqrt(sv * Lg / np.log(growth)), "k:", lw=1, label=r"$\sqrt{\sigma_v^2 L / \ln K}$")
         axes[1].plot(Ls, measured, "o", color="C3", label="simulation")
         axes[1].set(xscale="log", yscale="log", xlabel="depth L", ylabel=r"critical residual $\alpha_c$")
+        axes[1].set_xticks(Ls, [f"{v:g}" for v in Ls])  # the depths simulated
+        axes[1].xaxis.set_minor_formatter(NullFormatter())
+        readable_log(axes[1], "y")
         axes[1].legend(fontsize=6)
     return Outcome(checks, {}, fig, numbers)
 
@@ -266,10 +274,11 @@ def order_chaos(size: str, progress: bool) -> Outcome:
         fig, axes = plt.subplots(1, 2, figsize=(8.5, 3.2), constrained_layout=True)
         for k, (label, (th, sim)) in enumerate(runs.items()):
             cosine_axes(axes[0], th, sim, color=f"C{k}", label=label)
-        axes[0].legend(fontsize=6)
+        axes[0].legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
         axes[0].set_title("attention only: collapse to a line", fontsize=8)
-        axes[1].plot(grid, lam_grid, "k-", lw=1, label=r"$\lambda_a$ theory")
-        axes[1].plot(grid, gradient_exponent({**hp, "sigma_w2": grid}, T, "tanh"), "k--", lw=1,
+        shown = np.linspace(grid[0], 1.05 * max(grid[-1], sw.max()), 300)  # the theory past every simulated point
+        axes[1].plot(shown, angle_exponent({**hp, "sigma_w2": shown}, "tanh"), "k-", lw=1, label=r"$\lambda_a$ theory")
+        axes[1].plot(shown, gradient_exponent({**hp, "sigma_w2": shown}, T, "tanh"), "k--", lw=1,
                      label=r"$\lambda_g$ theory")
         axes[1].plot(sw, [numbers[f"sigma_w2={s:g}: lambda_a simulation"] for s in sw], "o", color="C3",
                      label=r"$\lambda_a$ simulation")

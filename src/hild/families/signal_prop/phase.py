@@ -20,12 +20,14 @@ Every function returns a Dataset with the grid's axes as dimensions.
 from __future__ import annotations
 
 import numpy as np
-import xarray as xr
 
+from hild.core import lazy
 from hild.families.signal_prop import rem
 from hild.families.signal_prop.geometry import attractor, exponents
 from hild.families.signal_prop.simulate import run_points
 from hild.families.signal_prop.theory import layer_map
+
+xr = lazy.module("xarray")
 
 PHASES = ("propagates", "rank collapse", "entropy collapse")
 AXES = ("alpha_A", "alpha_M", "sigma_w2", "sigma_v2")

@@ -23,9 +23,13 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from scipy.special import digamma
 
-EULER_PSI1 = float(digamma(1.0))
+from hild.core import lazy
+
+scipy_special = lazy.module("scipy.special")
+
+EULER_PSI1 = -np.euler_gamma
+"""psi(1) = -(the Euler-Mascheroni constant)."""
 
 
 def beta_c(c):
@@ -51,7 +55,7 @@ def entropy(beta, c, T):
     m = beta_c(c) / np.maximum(beta, 1e-300)
     low = np.log(T) * (1.0 - beta ** 2 * (1.0 - c) / 2.0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        high = EULER_PSI1 - digamma(1.0 - np.minimum(m, 1.0 - 1e-12))
+        high = EULER_PSI1 - scipy_special.digamma(1.0 - np.minimum(m, 1.0 - 1e-12))
     return np.where(m < 1.0, high, low)
 
 

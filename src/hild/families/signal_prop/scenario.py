@@ -29,12 +29,14 @@ from dataclasses import dataclass
 from typing import ClassVar, Sequence
 
 import numpy as np
-import xarray as xr
 
-from hild.core import Blowup, Scenario, register
+from hild.core import Blowup, Scenario, lazy, register
 from hild.core import validation as check
+from hild.core.resources import Need, array
 from hild.core.divergence import check as flag_divergence
 from hild.families.signal_prop.theory import HYPER, MLP_ACTIVATIONS, REMS
+
+xr = lazy.module("xarray")
 
 NORMS = ("post", "pre")
 MLPS = MLP_ACTIVATIONS + ("none",)
@@ -47,6 +49,11 @@ without bound only in pre-LN stacks; float32 squares overflow near 1e19). The gr
 exploding or vanishing gradients over depth are a prediction, not a failure; it is blanked at every layer of a
 diverged run (its backward pass starts from the diverged top), and non-finite values (float32 overflow of the
 backward pass alone) are NaN."""
+
+
+LAYER_OPERATIONS = {"relu": 1.5e6, "tanh": 8e6, "gelu": 1.6e7, "none": 8e5}
+"""The time of one layer of the theory's layer map (rem 'asymptotic') per MLP, in nominal operations
+(hild.core.resources: 1 ns each), as measured; rem 'finite' adds about 2.5e6 a layer."""
 
 
 class FieldWidth(int):
@@ -172,9 +179,35 @@ class RandomTransformer(Scenario):
 
     # --- simulation -----------------------------------------------------------------------------
 
+    def check_theory(self, **options) -> None:
+        super().check_theory(**options)
+        _check_rem(options["rem"])
+
+    def theory_needs(self, rem, **_) -> list[Need]:
+        """The layer map runs one vectorised block per layer in Python: about 2.5 kB of records and the time of
+        LAYER_OPERATIONS per layer (measured); rem 'finite' first tabulates a finite-T REM over 161 x 21
+        (sigma, c) points from 256 rows of T scores (hild.families.signal_prop.rem; about 500 operations' time
+        per score, measured)."""
+        L, T = float(self.L), float(self.T)
+        finite = rem == "finite"
+        out = [Need("the records of every layer", ("L",), L * 2560.0),
+               Need("the variables per layer", ("L",), array(L + 1, 10), result=True),
+               Need("the layer map", ("L",), operations=L * (LAYER_OPERATIONS[self.mlp] + (2.5e6 if finite else 0)))]
+        if finite:
+            out.append(Need("the finite-T REM table", ("T",), 4 * array(21, 256, T),
+                            operations=161 * 21 * 256 * T * 500))
+        return out
+
+    def simulation_needs(self, d, seeds, dtype, **_) -> list[Need]:
+        """The stack's activations, weights and token cosines, and its forward and backward passes
+        (hild.families.signal_prop.simulate.needs)."""
+        from hild.families.signal_prop.simulate import needs
+
+        return needs(self, self.width(d), seeds, 1, dtype, full=True)
+
     def check_simulation(self, **arguments) -> None:
         """Raise ValueError naming the argument if `simulate(**arguments)` is invalid (an unknown name, a value out
-        of range) or needs more memory than allowed, before anything is allocated."""
+        of range), before anything is allocated."""
         from hild.families.signal_prop.simulate import check_arguments
 
         super().check_simulation(**arguments)

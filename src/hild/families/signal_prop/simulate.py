@@ -19,18 +19,19 @@ from __future__ import annotations
 
 import functools
 
-import jax
-import jax.numpy as jnp
 import numpy as np
-import xarray as xr
 
 from hild.core import validation as check
+from hild.core import lazy, resources
+from hild.core.resources import Need, array
 from hild.families.signal_prop.theory import HYPER
+
+jax = lazy.module("jax")
+jnp = lazy.module("jax.numpy")
+xr = lazy.module("xarray")
 
 QUANTILES = (0.05, 0.5, 0.95)
 DTYPES = ("float32", "float64")
-MEMORY_LIMIT = 24 * 2 ** 30
-"""The largest simulation accepted, in bytes estimated by `memory_estimate`."""
 PER_BLOCK = ("cos_attn", "entropy", "attention_ipr")
 """The per-block records, put on the layer each block produces (NaN at layer 0)."""
 
@@ -121,7 +122,7 @@ def _inputs(z, xi, p0):
     return _layer_norm(jnp.sqrt(d) * (jnp.sqrt(p0) * z + jnp.sqrt(1 - p0) * xi))
 
 
-@functools.partial(jax.jit, static_argnames=("T", "d", "L", "heads", "mlp", "norm", "dtype", "full"))
+@lazy.jit(static_argnames=("T", "d", "L", "heads", "mlp", "norm", "dtype", "full"))
 def _run(keys, hp, *, T, d, L, heads, mlp, norm, dtype, full=False):
     """keys (G, S, 2); hp: dict of (G,) arrays (HYPER and p0). Returns per-(G, S) layer records."""
 
@@ -154,17 +155,33 @@ def _run(keys, hp, *, T, d, L, heads, mlp, norm, dtype, full=False):
     return jax.vmap(lambda ks, h: jax.vmap(lambda k: one(k, h))(ks))(keys, hp)
 
 
-def memory_estimate(sc, d: int, seeds: int, points: int = 1, dtype: str = "float32") -> int:
-    """Bytes a simulation keeps for backpropagation: points x seeds x L blocks x twice (the block's draw of
-    5 d^2 + 3 d weights, its T d outputs and heads T^2 attention weights) numbers of `dtype`. (Measured:
+def needs(sc, d: int, seeds: int, points: int = 1, dtype: str = "float32", full: bool = False) -> list[Need]:
+    """The memory and work of simulating `sc` at width d, `seeds` seeds at each of `points` points (valid
+    arguments), as hild.core.resources Needs.
+
+    Memory: what the stack keeps for backpropagation, points x seeds x L blocks x twice (the block's draw of
+    5 d^2 + 3 d weights, its T d outputs and heads T^2 attention weights) numbers of `dtype` (measured:
     signal_prop.critical_residual at paper size, 28 points x 3 seeds x 64 blocks at d = 256, T = 128, peaks at
-    13 GB resident against this estimate's 16 GB.)"""
-    per_block = 2 * (5 * d * d + 3 * d + sc.T * d + sc.heads * sc.T ** 2)
-    return int(points * seeds * sc.L * per_block * np.dtype(dtype).itemsize)
+    13 GB resident against this estimate's 16 GB); with `full`, every layer's T x T cosines (device, host and
+    the pairs of the quantiles); the per-layer records. Work: about 30 T d^2 + 24 T^2 d + 50 d^2 operations per
+    block and run (projections, attention, MLP, the cosines, and the backward pass)."""
+    runs, T, L = float(points) * seeds, float(sc.T), float(sc.L)
+    item = np.dtype(dtype).itemsize
+    per_block = 2 * (5.0 * d * d + 3 * d + T * d + sc.heads * T * T)
+    many = ("points",) if points > 1 else ()
+    out = [Need("the weights and activations kept for backpropagation", ("d", "seeds", "L") + many,
+                runs * L * per_block * item),
+           Need("the per-layer records", ("seeds", "L") + many, array(runs, L + 1, 12), result=True),
+           Need("the forward and backward passes", ("d", "T", "seeds", "L") + many,
+                operations=runs * L * (30 * T * d * d + 24 * T * T * d + 50.0 * d * d))]
+    if full:
+        out.append(Need("every layer's T x T token cosines", ("T", "seeds", "L") + many,
+                        array(runs, L + 1, T, T, itemsize=item + 16)))
+    return out
 
 
-def check_arguments(sc, d: int, seeds: int, seed: int, dtype: str, points: int = 1) -> None:
-    """Raise ValueError naming the argument if a simulation of `sc` at width d is invalid or too large."""
+def check_arguments(sc, d: int, seeds: int, seed: int, dtype: str) -> None:
+    """Raise ValueError naming the argument if a simulation of `sc` at width d is invalid."""
     check.integer("d", d, 2)
     if d % sc.heads:
         raise ValueError(f"d must be a multiple of heads = {sc.heads}; got {d}")
@@ -172,10 +189,6 @@ def check_arguments(sc, d: int, seeds: int, seed: int, dtype: str, points: int =
     check.integer("seed", seed, 0)
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be 'float32' or 'float64'; got {dtype!r}")
-    need = memory_estimate(sc, d, seeds, points, dtype)
-    if need > MEMORY_LIMIT:
-        raise ValueError(f"d = {d}, seeds = {seeds}, {points} points, L = {sc.L}: the simulation needs about "
-                         f"{need / 2 ** 30:.1f} GiB, more than {MEMORY_LIMIT / 2 ** 30:.0f} GiB")
 
 
 def run_points(sc, points: dict, seeds: int = 1, seed: int = 0, dtype: str = "float32", full: bool = False,
@@ -198,7 +211,8 @@ def run_points(sc, points: dict, seeds: int = 1, seed: int = 0, dtype: str = "fl
     if unknown:
         raise ValueError(f"points may only set {', '.join(HYPER + ('p0',))}; got {sorted(unknown)}")
     G = len(next(iter(points.values()))) if points else 1
-    check_arguments(sc, d, seeds, seed, dtype, G)
+    check_arguments(sc, d, seeds, seed, dtype)
+    resources.admit("signal_prop simulate", needs(sc, d, seeds, G, dtype, full))
     hp = {k: np.broadcast_to(np.asarray(points.get(k, getattr(sc, k)), dtype=float), (G,)) for k in HYPER + ("p0",)}
     for k, v in hp.items():
         if np.any(v < 0) or not np.all(np.isfinite(v)) or (k == "p0" and np.any(v >= 1)):

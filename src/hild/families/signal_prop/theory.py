@@ -38,11 +38,13 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-import xarray as xr
-from scipy.special import erf
 
+from hild.core import lazy
 from hild.core.gaussian import expect_1d, expect_pair, relu_kernel, relu_step_kernel
 from hild.families.signal_prop import rem
+
+xr = lazy.module("xarray")
+scipy_special = lazy.module("scipy.special")
 
 MLP_ACTIVATIONS = ("relu", "tanh", "gelu")
 ACTIVATIONS = MLP_ACTIVATIONS  # the earlier name (it clashed with hild.core.gaussian.ACTIVATIONS, the committee's)
@@ -54,13 +56,13 @@ HYPER = ("beta", "sigma_v2", "sigma_w2", "sigma_b2", "alpha_A", "alpha_M")
 def _phi(act: str):
     if act == "tanh":
         return np.tanh
-    return lambda x: x * 0.5 * (1.0 + erf(x / np.sqrt(2.0)))  # gelu (exact)
+    return lambda x: x * 0.5 * (1.0 + scipy_special.erf(x / np.sqrt(2.0)))  # gelu (exact)
 
 
 def _dphi(act: str):
     if act == "tanh":
         return lambda x: 1.0 - np.tanh(x) ** 2
-    return lambda x: 0.5 * (1.0 + erf(x / np.sqrt(2.0))) + x * np.exp(-x ** 2 / 2) / np.sqrt(2 * np.pi)
+    return lambda x: 0.5 * (1.0 + scipy_special.erf(x / np.sqrt(2.0))) + x * np.exp(-x ** 2 / 2) / np.sqrt(2 * np.pi)
 
 
 def mlp_moments(act: str, q1, p1, derivatives: bool = True):
