@@ -23,8 +23,11 @@ def _problems(fig) -> list[str]:
     over values <= 0."""
     from matplotlib.lines import Line2D
 
-    fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)  # an Agg canvas: a saved and closed figure keeps only a base canvas
+    canvas.draw()
+    renderer = canvas.get_renderer()
     found = []
     for ax in fig.axes:
         name = ax.get_title() or f"axes {fig.axes.index(ax)}"
