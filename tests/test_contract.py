@@ -105,11 +105,14 @@ def _named(message: str) -> list[str]:
 @pytest.mark.parametrize("name", MODELS)
 def test_work_too_large_is_refused_naming_the_parameter(name):
     """A size, a number of seeds or a number of recorded points that cannot fit is a ValueError naming it
-    (hild.core.resources), before anything is allocated; the example at its defaults is admitted."""
+    (hild.core.resources), before anything is allocated; the example at its defaults is admitted, under a 1 GiB
+    limit too."""
     cls = hild.models()[name]
     example = cls.example()
-    example.admit("simulate")
-    example.admit("theory")
+    for call in ("theory", "simulate"):
+        example.admit(call)
+        with resources.limits(memory="1G"):
+            example.admit(call)
     for argument in (cls.size, "seeds"):
         with pytest.raises(ValueError) as e:
             example.simulate(**{argument: 10 ** 12})

@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 import hild
-from hild.core import resources
 from hild.families.deep_linear.autoencoder import LinearAutoencoder
 from hild.families.deep_linear.deep import DeepBalanced
 from hild.families.deep_linear.mechanics import NeuralMechanics
@@ -43,15 +42,6 @@ TOO_LARGE = {
 def test_what_cannot_fit_is_refused_before_it_is_allocated(refused, case):
     call, name = TOO_LARGE[case]
     refused(call, name)
-
-
-@pytest.mark.parametrize("model", MODELS)
-def test_the_examples_are_admitted_even_under_a_low_limit(model):
-    example = hild.models()[model].example()
-    for call in ("theory", "simulate"):
-        example.admit(call)
-        with resources.limits(memory="1G"):
-            example.admit(call)
 
 
 def test_the_deep_linear_theory_estimate_holds_against_numpy(traced, estimate):

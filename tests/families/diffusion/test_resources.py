@@ -4,7 +4,6 @@ admitted; the estimates hold against measured allocations."""
 import numpy as np
 import pytest
 
-from hild.core import resources
 from hild.families.diffusion import LinearDiffusion
 
 EXAMPLE = LinearDiffusion.example()
@@ -30,13 +29,6 @@ TOO_LARGE = {
 def test_what_cannot_fit_is_refused_before_it_is_allocated(refused, case):
     call, name = TOO_LARGE[case]
     refused(call, name)
-
-
-def test_the_example_is_admitted_even_under_a_low_limit():
-    for call in ("theory", "simulate"):
-        EXAMPLE.admit(call)
-        with resources.limits(memory="1G"):
-            EXAMPLE.admit(call)
 
 
 def test_the_theory_estimate_holds_against_numpy(traced, estimate):
