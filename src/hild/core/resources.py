@@ -25,7 +25,7 @@ __all__ = ["Need", "admit", "array", "available_memory", "limits", "parse_bytes"
 OPERATIONS_PER_SECOND = 1e9
 """The nominal rate at which estimated operations are turned into time."""
 DEFAULT_MAX_TIME = 7 * 86400.0
-_UNITS = {"": 1, "b": 1, "k": 2 ** 10, "m": 2 ** 20, "g": 2 ** 30, "t": 2 ** 40}
+_UNITS = {"": 1, "k": 2 ** 10, "m": 2 ** 20, "g": 2 ** 30, "t": 2 ** 40}
 _SECONDS = {"": 1, "s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
 _override: contextvars.ContextVar[dict] = contextvars.ContextVar("hild_resource_limits", default={})
 
@@ -50,36 +50,33 @@ def array(*shape, itemsize: int = 8) -> float:
     return float(math.prod(float(n) for n in shape)) * itemsize
 
 
-def parse_bytes(name: str, text) -> float:
-    """'8G', '512M', '2.5GB', '1e9' (bytes) or 'inf' -> bytes; errors name `name`."""
-    value = str(text).strip().lower().removesuffix("ib").removesuffix("b") if isinstance(text, str) else text
-    if isinstance(value, (int, float)):
-        number, unit = float(value), ""
-    else:
-        unit = value[-1] if value and value[-1] in "kmgt" else ""
-        try:
-            number = float(value[:len(value) - len(unit)])
-        except ValueError:
-            raise ValueError(f"{name} must be a size like 8G, 512M or a number of bytes; got {text!r}") from None
-    if not number > 0:
-        raise ValueError(f"{name} must be a positive size like 8G; got {text!r}")
-    return number * _UNITS[unit]
-
-
-def parse_seconds(name: str, text) -> float:
-    """'90', '90s', '30min', '2h', '7d' or 'inf' -> seconds; errors name `name`."""
+def _quantity(name: str, text, units: dict, what: str, ignored: tuple[str, ...] = ()) -> float:
+    """A positive number with an optional unit suffix (a key of `units`, longest first) times that unit;
+    the suffixes `ignored` are dropped first (e.g. the 'iB' of '512MiB')."""
     if isinstance(text, (int, float)):
         number, unit = float(text), ""
     else:
         value = str(text).strip().lower()
-        unit = next((u for u in ("min", "s", "m", "h", "d") if value.endswith(u) and value != "inf"), "")
+        for suffix in ignored:
+            value = value.removesuffix(suffix)
+        unit = next((u for u in sorted(units, key=len, reverse=True) if u and value.endswith(u)), "")
         try:
             number = float(value[:len(value) - len(unit)])
         except ValueError:
-            raise ValueError(f"{name} must be a duration like 90s, 30min, 2h, 7d; got {text!r}") from None
+            raise ValueError(f"{name} must be {what}; got {text!r}") from None
     if not number > 0:
-        raise ValueError(f"{name} must be a positive duration like 2h; got {text!r}")
-    return number * _SECONDS[unit]
+        raise ValueError(f"{name} must be positive, {what}; got {text!r}")
+    return number * units[unit]
+
+
+def parse_bytes(name: str, text) -> float:
+    """'8G', '512M', '2.5GB', '512MiB', '1e9' (bytes) or 'inf' -> bytes; errors name `name`."""
+    return _quantity(name, text, _UNITS, "a size like 8G, 512M or a number of bytes", ignored=("ib", "b"))
+
+
+def parse_seconds(name: str, text) -> float:
+    """'90', '90s', '30min', '2h', '7d' or 'inf' -> seconds; errors name `name`."""
+    return _quantity(name, text, _SECONDS, "a duration like 90s, 30min, 2h, 7d")
 
 
 def available_memory() -> float:
