@@ -1,8 +1,23 @@
-"""Shared fixtures: each claim runs once per test session at quick size, whichever tests read it."""
+"""Shared fixtures: each claim runs once per test session at quick size, whichever tests read it.
+
+The tests use one JAX compilation cache of their own (hild.core.compile_cache), shared with the `hild`
+processes they start and removed at the end; a HILD_TEST_CACHE_DIR set beforehand is used and kept instead.
+Never the user's own cache.
+"""
+import atexit
+import os
+import shutil
+import tempfile
+
 import numpy as np
 import pytest
 
-import hild
+if "HILD_TEST_CACHE_DIR" not in os.environ:  # set here once; test worker processes inherit it
+    os.environ["HILD_TEST_CACHE_DIR"] = tempfile.mkdtemp(prefix="hild-tests-jax-")
+    atexit.register(shutil.rmtree, os.environ["HILD_TEST_CACHE_DIR"], True)
+os.environ["HILD_CACHE_DIR"] = os.environ["HILD_TEST_CACHE_DIR"]
+
+import hild  # noqa: E402 (after the cache directory is chosen)
 
 _QUICK: dict = {}
 

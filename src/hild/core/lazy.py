@@ -8,7 +8,9 @@ loaded on first use, so that `import hild`, the registry, `hild --help` and argu
 
     __getattr__, __dir__ = lazy.attach(__name__, {".theory": ["theory", "theory_batch"]})   # a package's names
 
-No hild module loads one of these packages when it is imported (tests/cli/test_imports.py).
+No hild module loads one of these packages when it is imported (tests/cli/test_imports.py). Loading JAX (or a
+package built on it) here first turns on the persistent compilation cache (hild.core.compile_cache) and asks
+for one JAX CPU device per core (hild.core.devices).
 """
 from __future__ import annotations
 
@@ -17,6 +19,10 @@ import importlib
 import sys
 import types
 from collections.abc import Callable, Iterable, Mapping
+
+JAX_PACKAGES = frozenset({"jax", "jaxlib", "diffrax", "equinox", "lineax", "optimistix"})
+"""Packages that load JAX: `module` enables the compilation cache before importing one."""
+
 
 class Module:
     """A stand-in for the module `name`, imported (after calling `before`, if given) on the first attribute
@@ -31,6 +37,11 @@ class Module:
         if self._module is None:
             if self._before is not None:
                 self._before()
+            if self._name.partition(".")[0] in JAX_PACKAGES:
+                from hild.core import compile_cache, devices
+
+                compile_cache.enable()
+                devices.use_cpu_cores()
             self._module = importlib.import_module(self._name)
         return self._module
 
@@ -69,6 +80,9 @@ def jit(fun: Callable | None = None, **options):
         if compiled is None:
             import jax
 
+            from hild.core import compile_cache
+
+            compile_cache.enable()
             compiled = jax.jit(fun, **options)
         return compiled(*args, **kwargs)
 

@@ -147,7 +147,7 @@ def _rk4_compiled(rate):
 
         return jax.lax.scan(interval, m0, (spans, steps))[1]
 
-    return jax.jit(solve)
+    return lazy.jit(solve)  # lazy.jit: the compilation cache is on before the first compile
 
 
 def _named(values, name: str) -> tuple[np.ndarray, tuple, dict]:
