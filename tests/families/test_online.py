@@ -144,9 +144,10 @@ def test_divergence_is_detected_and_timed():
     sim = scenario.simulate(d=100, seeds=2, t_max=20, n_points=21)
     assert sim.diverged.all() and np.all(sim.t_diverged.values < 20)
     assert np.isnan(sim.eg.values[:, -1]).all()
-    # erf at lr 5: the student's norm grows without bound (Saad & Solla's maximal learning rate is exceeded)
-    erf = Committee(K=2, M=2, lr=5.0).theory(t_max=300, n_points=31)
-    assert bool(erf.diverged) and 100 < float(erf.t_diverged) < 300
+    # erf at lr 5: the student's norm grows without bound (Saad & Solla's maximal learning rate is exceeded);
+    # from the symmetric start it stays symmetric and passes the bound at t = 343.9 (the reduced ODE agrees)
+    erf = Committee(K=2, M=2, lr=5.0).theory(t_max=400, n_points=41)
+    assert bool(erf.diverged) and 300 < float(erf.t_diverged) < 400
 
 
 @pytest.mark.parametrize("kwargs, name", [

@@ -140,6 +140,17 @@ class Activation:
             lambda z: self.dg(z[..., 0]) * self.dg(z[..., 1]) * self.g(z[..., 2]) * self.g(z[..., 3]),
             C, a, b, c, d)
 
+    def I4_contracted(self, C, a, b, w):
+        """sum_{c,d} w_c w_d I4(a, b, c, d) over all n fields of C, for index arrays a, b of one shape.
+
+        I4 is symmetric in (c, d): each unordered pair is evaluated once, with weight 2 off the
+        diagonal. a, b may be traced (for jax.lax.map over blocks of pairs); w has shape (n,).
+        Returns an array of the shape of a.
+        """
+        c, d = np.triu_indices(C.shape[-1])
+        weight = w[c] * w[d] * np.where(c == d, 1.0, 2.0)
+        return jnp.sum(self.I4(C, a[..., None], b[..., None], c, d) * weight, axis=-1)
+
 
 def _erf_fn(x):
     return jax.scipy.special.erf(x / math.sqrt(2.0))
@@ -185,6 +196,27 @@ class _Erf(Activation):
         arg = jnp.clip(lam0 / jnp.sqrt(lam1 * lam2), -1.0, 1.0)
         return jnp.broadcast_to(4.0 / math.pi**2 * jnp.arcsin(arg) / jnp.sqrt(lam4), _shape(a, b, c, d))
 
+    def I4_contracted(self, C, a, b, w):
+        """sum_{c,d} w_c w_d I4(a, b, c, d) through the fields conditioned on (z_a, z_b): with
+        S = 1 + C on the block (a, b) and Sigma = C - C_{., ab} S^{-1} C_{ab, .}, eq. (B.8)'s
+        Lambda0 = det(S) Sigma_cd and Lambda1 = det(S) (1 + Sigma_cc), so
+
+            I4 = (4/pi^2) det(S)^{-1/2} arctan(Sigma_cd / sqrt((1 + Sigma_cc)(1 + Sigma_dd) - Sigma_cd^2)),
+
+        one arctan per unordered pair c <= d (weight 2 off the diagonal) and pair (a, b).
+        """
+        c, d = np.triu_indices(C.shape[-1])
+        weight = w[c] * w[d] * np.where(c == d, 1.0, 2.0)
+        one_aa, one_bb, ab = 1.0 + C[a, a], 1.0 + C[b, b], C[a, b]
+        det = one_aa * one_bb - jnp.square(ab)
+        Xa, Xb = C[a], C[b]                                               # (..., n)
+        Ya = (one_bb[..., None] * Xa - ab[..., None] * Xb) / det[..., None]  # S^{-1} X
+        Yb = (one_aa[..., None] * Xb - ab[..., None] * Xa) / det[..., None]
+        L = 1.0 + jnp.diagonal(C) - Xa * Ya - Xb * Yb                     # 1 + Sigma_cc
+        sig = C[c, d] - Xa[..., c] * Ya[..., d] - Xb[..., c] * Yb[..., d]  # Sigma_cd, c <= d
+        angle = jnp.arctan(sig / jnp.sqrt(L[..., c] * L[..., d] - jnp.square(sig)))
+        return 4.0 / math.pi**2 * jnp.sum(angle * weight, axis=-1) / jnp.sqrt(det)
+
 
 def _linear_fn(x):
     return jnp.asarray(x)
@@ -210,6 +242,10 @@ class _Linear(Activation):
 
     def I4(self, C, a, b, c, d):
         return jnp.broadcast_to(C[c, d], _shape(a, b, c, d))
+
+    def I4_contracted(self, C, a, b, w):
+        """w^T C w for every pair (a, b)."""
+        return jnp.broadcast_to(w @ C @ w, jnp.shape(a))
 
 
 # --------------------------------------------------------------------------- ReLU

@@ -1,8 +1,9 @@
 """The d -> infinity theory of the committee machine: ODE solutions as xarray Datasets, batched.
 
 `theory_batch` integrates many scenarios in one compiled call (jax.vmap over diffrax): scenarios
-with different K are padded to the largest K with frozen, zero units. `linear_closed_form` is the
-exact solution for linear activation, an independent check of the integrator.
+with different K are padded to the largest K with frozen, zero units. `symmetric_theory` integrates
+the five ODEs of the symmetric manifold (p students per teacher) at a cost independent of K.
+`linear_closed_form` is the exact solution for linear activation, an independent check of the integrator.
 """
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ import numpy as np
 from hild.core import lazy
 from hild.core import validation as check
 from hild.families.online.committee import Committee, norm_scale
-from hild.families.online.ode import MAX_STEPS, generalisation_error, integrate
+from hild.families.online.ode import (MAX_STEPS, SYMMETRIC, generalisation_error, integrate, symmetric_error,
+                                      symmetric_present)
 
 jax = lazy.module("jax")
 jnp = lazy.module("jax.numpy")
@@ -143,6 +145,124 @@ def theory(scenario: Committee, t_max: float = 10.0, init=None, n_points: int = 
     if seeds is None:
         return ds.isel(scenario=0, drop=True)
     return ds.rename({"scenario": "seed"}).assign_coords(seed=seeds)
+
+
+def symmetric_groups(scenario: Committee) -> int:
+    """p = K / M, the students per teacher of the symmetric manifold; ValueError naming the parameter
+    that puts the scenario off it (the manifold needs T = I, v = v* = 1, lr_v = 0 and M dividing K)."""
+    K, M = scenario.K, scenario.M
+    if scenario.lr_v != 0:
+        raise ValueError(f"lr_v: the symmetric manifold needs a fixed second layer, lr_v = 0; got {scenario.lr_v:g}")
+    if not np.array_equal(np.array(scenario.T), np.eye(M)):
+        raise ValueError("T: the symmetric manifold needs orthonormal teachers, T = I")
+    if not np.array_equal(np.array(scenario.v), np.ones(K)):
+        raise ValueError("v: the symmetric manifold needs the student's second layer v = 1")
+    if not np.array_equal(np.array(scenario.v_teacher), np.ones(M)):
+        raise ValueError("v_teacher: the symmetric manifold needs the teacher's second layer v* = 1")
+    if K % M:
+        raise ValueError(f"K: the symmetric manifold needs K = p M students, p per teacher; got K = {K}, M = {M}")
+    return K // M
+
+
+def expand_symmetric(values: dict, p: int, M: int) -> tuple[np.ndarray, np.ndarray]:
+    """Q (..., K, K) and R (..., K, M) from the manifold variables (arrays of one shape), student i in group i // p."""
+    K = p * M
+    group = np.arange(K) // p
+    x = {name: np.asarray(values[name], dtype=float)[..., None, None] for name in SYMMETRIC}
+    Q = np.where(np.eye(K, dtype=bool), x["Q"], np.where(group[:, None] == group[None, :], x["C1"], x["C2"]))
+    R = np.where(group[:, None] == np.arange(M)[None, :], x["R"], x["S"])
+    return Q, R
+
+
+def manifold_start(scenario: Committee, init, p: int) -> dict:
+    """The manifold variables of `init`: None (the scenario's random-start limit), a dict of numbers among
+    Q, C1, C2, R, S (the others 0), or a dict of matrices Q, R, ... (overlaps_from); ValueError naming the
+    init entry that is off the manifold."""
+    if isinstance(init, xr.Dataset):
+        raise ValueError("init: the symmetric theory starts from one point of the manifold (None or a dict of Q, R); "
+                         "a simulation's overlaps are not on it")
+    if init is None:
+        return {"Q": scenario.init_std ** 2, "C1": 0.0, "C2": 0.0, "R": 0.0, "S": 0.0}
+    if isinstance(init, dict) and init and all(np.ndim(x) == 0 for x in init.values()):
+        unknown = set(init) - set(SYMMETRIC)
+        if unknown:
+            raise ValueError(f"init: numbers given for {sorted(unknown)}; the manifold's are {', '.join(SYMMETRIC)}")
+        values = {name: check.real(f"init {name}", init.get(name, 0.0)) for name in SYMMETRIC}
+        if values["Q"] < max(abs(values["C1"]), abs(values["C2"])):
+            raise ValueError(f"init Q: the squared norm Q must be at least |C1|, |C2|; got {values['Q']:g}")
+        return values
+    (o,), _ = overlaps_from(scenario, init)
+    for name, target in (("T", np.eye(scenario.M)), ("v", np.ones(scenario.K)), ("v_teacher", np.ones(scenario.M))):
+        if not np.array_equal(o[name], target):
+            raise ValueError(f"init {name}: the symmetric manifold needs {name} = {'I' if name == 'T' else '1'}")
+    M, present = scenario.M, symmetric_present(p, scenario.M)
+    Q, R = o["Q"], o["R"]
+    picks = {"Q": Q[0, 0], "C1": Q[0, 1] if present["C1"] else 0.0, "C2": Q[0, p] if present["C2"] else 0.0,
+             "R": R[0, 0], "S": R[0, 1] if present["S"] else 0.0}
+    values = {name: float(x) for name, x in picks.items()}
+    Qs, Rs = expand_symmetric(values, p, M)
+    scale = max(1.0, float(np.max(np.abs(Q))), float(np.max(np.abs(R), initial=0.0)))
+    for name, given, on in (("Q", Q, Qs), ("R", R, Rs)):
+        gap = float(np.max(np.abs(given - on)))
+        if gap > 1e-12 * scale:
+            raise ValueError(f"init {name}: not on the symmetric manifold (Q_ii = Q; Q_ik = C1 within and C2 across "
+                             f"the groups of p = {p} students, student i in group i // p; R_in = R for the group's "
+                             f"teacher n = i // p, S otherwise); off by {gap:.3g}")
+    return values
+
+
+def symmetric_theory(scenario: Committee, t_max: float = 10.0, init=None, n_points: int = 101, rtol: float = 1e-8,
+                     atol: float = 1e-11, expand: bool = True) -> xr.Dataset:
+    """The ODEs on the symmetric manifold of K = p M students, p per teacher (see hild.online.ode): five
+    variables Q, C1, C2, R, S whatever K (Saad & Solla 1995; Goldt et al., arXiv 1906.08632).
+
+    **Arguments:**
+    - `scenario`: a Committee with T = I, v = v* = 1, lr_v = 0 and K a multiple of M (`symmetric_groups`).
+    - `init`: None (the random-start limit: Q = init_std^2, the rest 0), a dict of the numbers Q, C1, C2, R, S
+      (missing ones 0; nothing K x K is built), or a dict of overlap matrices Q, R on the manifold.
+    - `expand`: also return Q (t, k, k2), R (t, k, m) and v (t, k) of the full theory (K^2 numbers per time).
+
+    **Returns:** a Dataset with eg, T, v_teacher, diverged, t_diverged as `theory`, the manifold variables
+    `sym_Q`, `sym_C1`, `sym_C2`, `sym_R`, `sym_S` over t (NaN where one does not exist: C1 at p = 1, C2 and S
+    at M = 1), and with `expand` Q, R, v.
+    """
+    t_max = check.real("t_max", t_max, minimum=0.0, strict_minimum=True)
+    n_points = check.integer("n_points", n_points, 2)
+    p = symmetric_groups(scenario)
+    M, act = scenario.M, scenario.act
+    start = manifold_start(scenario, init, p)
+    y0 = {name: np.array([start[name]]) for name in SYMMETRIC}
+    params = {"lr": np.array([scenario.lr]), "noise": np.array([scenario.noise]),
+              "weight_decay": np.array([scenario.weight_decay]),
+              "blowup": np.array([blowup_bound(np.eye(M), np.array([[start["Q"]]]))])}
+    ts = np.linspace(0.0, t_max, n_points)
+    with jax.enable_x64(True):
+        ys, diverged, ok, t_end = integrate(act, jax.tree.map(jnp.asarray, y0), jax.tree.map(jnp.asarray, params), ts,
+                                            rtol=rtol, atol=atol, max_steps=MAX_STEPS, groups=(p, M))
+        ys = {name: a[0] for name, a in ys.items()}
+        eg = np.asarray(jax.vmap(lambda s: symmetric_error(act, p, M, s))(ys))
+        ys = {name: np.asarray(a) for name, a in ys.items()}
+    if not bool(np.asarray(ok)[0]):
+        raise ValueError(f"t_max: the ODE integrator spent its step budget ({MAX_STEPS:.0e} steps) and stopped at "
+                         f"t = {float(np.asarray(t_end)[0]):.4g} < t_max = {t_max:.4g}; lower t_max or loosen rtol")
+    diverged = bool(np.asarray(diverged)[0])
+    present = symmetric_present(p, M)
+    data = {"eg": (("t",), eg), "T": (("m", "m2"), np.eye(M)), "v_teacher": (("m",), np.ones(M)),
+            "diverged": ((), diverged), "t_diverged": ((), float(np.asarray(t_end)[0]) if diverged else np.nan)}
+    for name in SYMMETRIC:
+        data[f"sym_{name}"] = (("t",), ys[name] if present[name] else np.full(n_points, np.nan))
+    coords = {"t": ts, "m": np.arange(M), "m2": np.arange(M)}
+    if expand:
+        K = scenario.K
+        Q, R = expand_symmetric({name: np.where(np.isfinite(ys["Q"]), ys[name], np.nan) for name in SYMMETRIC}, p, M)
+        data.update({"Q": (("t", "k", "k2"), Q), "R": (("t", "k", "m"), R),
+                     "v": (("t", "k"), np.where(np.isfinite(ys["Q"])[:, None], 1.0, np.nan) * np.ones(K))})
+        coords.update({"k": np.arange(K), "k2": np.arange(K)})
+    ds = xr.Dataset(data, coords=coords)
+    ds.attrs.update(scenario.provenance("theory", dtype="float64",
+                                        solver=f"diffrax Tsit5, PID rtol={rtol:g} atol={atol:g}",
+                                        reduced=f"symmetric manifold, p = {p} students per teacher"))
+    return ds
 
 
 def linear_closed_form(scenario: Committee, t, init=None) -> np.ndarray:
