@@ -36,13 +36,6 @@ def norm_scale(T, Q0) -> np.ndarray:
     return np.maximum(1.0, np.maximum(diag(T), diag(Q0)))
 
 
-def _on_cpu() -> bool:
-    """Whether JAX runs on the CPU (seeds then run one at a time; see hild.online.simulate.seed_batch)."""
-    import jax
-
-    return jax.default_backend() == "cpu"
-
-
 def _scale_of(ds: xr.Dataset) -> xr.DataArray:
     """max(1, T_nn, Q_ii(0)) of each run of a result"""
     dims = [d for d in ("seed", "scenario") if d in ds["T"].dims]
@@ -132,14 +125,19 @@ class Committee(Scenario):
         return {"Q": self.init_std ** 2 * np.eye(self.K), "R": np.zeros((self.K, self.M)),
                 "T": np.array(self.T), "v": np.array(self.v), "v_teacher": np.array(self.v_teacher)}
 
-    def theory(self, t_max: float = 10.0, n_points: int = 101, init=None, rtol: float = 1e-8, atol: float = 1e-11):
+    def theory(self, t_max: float = 10.0, n_points: int = 101, init=None, rtol: float = 1e-8, atol: float = 1e-11,
+               reduced: bool = False):
         """Integrate the order-parameter ODEs to t_max (see hild.online.ode).
 
         init: None (the random-start limit, `initial_overlaps`), a dict with Q, R and optionally v, T,
         v_teacher (these override the scenario's teacher), or a simulation Dataset, whose every
         seed's initial overlaps start one ODE (the result then has a `seed` dimension).
+        reduced: integrate the five ODEs of the symmetric manifold instead, at a cost independent of K
+        (hild.online.theory.symmetric_theory; needs T = I, v = v* = 1, lr_v = 0, K = p M and init on it).
         """
-        from hild.families.online.theory import theory
+        from hild.families.online.theory import symmetric_theory, theory
+        if reduced:
+            return symmetric_theory(self, t_max=t_max, init=init, n_points=n_points, rtol=rtol, atol=atol)
         return theory(self, t_max=t_max, init=init, n_points=n_points, rtol=rtol, atol=atol)
 
     def matching_theory(self, simulation, **options):
@@ -166,27 +164,45 @@ class Committee(Scenario):
                              f"{max(self.lr, self.lr_v):g}, beyond the step budget of {MAX_STEPS:.0e}; lower t_max")
 
     def simulation_needs(self, d, seeds, t_max, n_points, n_test, dtype, **_) -> list[Need]:
-        """Host weights and records (float64), the device state, one input block per seed batch, the held-out
-        set; (4K + 2M + 10) d operations per SGD step (fields, update, drawing x)."""
+        """Host weights and records (float64), the device state, one input block per seed batch (the seeds run
+        one at a time on each CPU core, all together on an accelerator), the held-out set; (4K + 2M + 10) d
+        operations per SGD step (fields, update, drawing x)."""
+        from hild.families.online.simulate import block_limit, seed_layout
+
         K, M, item = self.K, self.M, 8 if dtype == "float64" else 4
         units = K * K + K * M + K + 2
-        batch = seeds if not _on_cpu() else 1
+        cores, batch = seed_layout(seeds)
+        block = block_limit(d, K, M, item)
         return [Need("the student and teacher weights", ("seeds", "d", "K"), array(seeds, K + M, d, itemsize=16 + item)),
-                Need("one input block per seed batch", ("d",), array(batch, 1024, d, itemsize=item) * 2),
+                Need("one input block per seed batch", ("d",), array(cores * batch, block, d, itemsize=item) * 2),
                 Need("the recorded order parameters", ("seeds", "n_points", "K"), array(seeds, n_points, units) * 4,
                      result=True),
                 Need("the held-out inputs", ("seeds", "n_test", "d"), array(seeds, n_test, d) * 2),
                 Need("the SGD steps", ("t_max", "d", "seeds"),
                      operations=float(seeds) * float(d) * float(t_max) * (4 * K + 2 * M + 10) * d)]
 
-    def theory_needs(self, n_points, init=None, **_) -> list[Need]:
-        """The trajectory of every start (a simulation's seeds), and the ODE's largest term, the Gaussian
-        integrals I4 over (K, K, K+M, K+M), a few times over in the compiled right-hand side."""
-        K, M = self.K, self.M
+    def theory_needs(self, n_points, init=None, reduced=False, **_) -> list[Need]:
+        """The trajectory of every start (a simulation's seeds), and the compiled right-hand side's largest
+        terms, a few times over: I4 over the pairs i <= k and c <= d, at most PAIR_BLOCK (+ one row) at once
+        (x RELU_I4_NODES for ReLU's integral), I3 over (K, K+M, K+M), or the joint Gauss-Hermite rule of an
+        activation without closed forms. On the symmetric manifold (reduced) the right-hand side is O(1) in K."""
+        from hild.core.gaussian import RELU_I4_NODES
+        from hild.families.online.ode import JOINT_POINTS, PAIR_BLOCK
+
+        K, M, n = self.K, self.M, self.K + self.M
         starts = init.sizes.get("seed", 1) if hasattr(init, "sizes") else 1  # a simulation Dataset
-        return [Need("the recorded order parameters", ("n_points", "K"), array(starts, n_points, K * K + K * M + K + 2) * 4,
-                     result=True),
-                Need("the ODE right-hand side (I4 over K, K, K+M, K+M)", ("K",), array(starts, K, K, K + M, K + M) * 8)]
+        recorded = Need("the recorded order parameters", ("n_points", "K"),
+                        array(starts, n_points, K * K + K * M + K + 2) * 4, result=True)
+        if reduced:
+            return [recorded]
+        if self.act.closed_form:
+            pairs, terms = K * (K + 1) // 2, n * (n + 1) // 2
+            block = min(pairs * terms, PAIR_BLOCK + terms) * (RELU_I4_NODES if self.act.name == "relu" else 1)
+            return [recorded, Need("the ODE right-hand side (I4 over pairs i <= k, c <= d, in blocks; I3)", ("K",),
+                                   array(starts, max(block, K * n * n)) * 8)]
+        points = float(max(3, int(round(JOINT_POINTS ** (1 / n))))) ** n
+        return [recorded, Need("the ODE right-hand side (a joint Gauss-Hermite rule over K + M fields)", ("K",),
+                               array(starts, points, n) * 4)]
 
     def figure(self, theory, simulation, title: str = ""):
         """Generalisation error and order parameters: theory lines, simulation seed means with bands."""
