@@ -20,7 +20,7 @@ from rich.text import Text
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="hild: high-dimensional learning dynamics (theory, simulation, paper claims).")
 out_console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)  # messages are never broken inside a path or a number
 
 
 def family_command(kind: str, family: str):
