@@ -16,6 +16,7 @@ def bench():
     return module
 
 
+@pytest.mark.slow  # about 30 s of compilation: run with `pytest -m slow` after changing the script
 def test_quick_run_reports_every_row(bench, tmp_path):
     out = tmp_path / "cpu.json"
     report = bench.main(["--quick", "--json", str(out)])
