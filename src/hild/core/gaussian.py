@@ -98,6 +98,13 @@ def _shape(*idx) -> tuple[int, ...]:
     return np.broadcast_shapes(*(np.shape(i) for i in idx))
 
 
+def _unordered_pairs(n: int, w):
+    """The pairs c <= d of n fields and their weights w_c w_d (x 2 off the diagonal), so that a sum over all
+    ordered pairs of a term symmetric in (c, d) is the weighted sum over these."""
+    c, d = np.triu_indices(n)
+    return c, d, w[c] * w[d] * np.where(c == d, 1.0, 2.0)
+
+
 # --------------------------------------------------------------------------- activations
 @dataclass(frozen=True)
 class Activation:
@@ -147,8 +154,7 @@ class Activation:
         diagonal. a, b may be traced (for jax.lax.map over blocks of pairs); w has shape (n,).
         Returns an array of the shape of a.
         """
-        c, d = np.triu_indices(C.shape[-1])
-        weight = w[c] * w[d] * np.where(c == d, 1.0, 2.0)
+        c, d, weight = _unordered_pairs(C.shape[-1], w)
         return jnp.sum(self.I4(C, a[..., None], b[..., None], c, d) * weight, axis=-1)
 
 
@@ -205,8 +211,7 @@ class _Erf(Activation):
 
         one arctan per unordered pair c <= d (weight 2 off the diagonal) and pair (a, b).
         """
-        c, d = np.triu_indices(C.shape[-1])
-        weight = w[c] * w[d] * np.where(c == d, 1.0, 2.0)
+        c, d, weight = _unordered_pairs(C.shape[-1], w)
         one_aa, one_bb, ab = 1.0 + C[a, a], 1.0 + C[b, b], C[a, b]
         det = one_aa * one_bb - jnp.square(ab)
         Xa, Xb = C[a], C[b]                                               # (..., n)

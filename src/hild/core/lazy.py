@@ -21,7 +21,15 @@ import types
 from collections.abc import Callable, Iterable, Mapping
 
 JAX_PACKAGES = frozenset({"jax", "jaxlib", "diffrax", "equinox", "lineax", "optimistix"})
-"""Packages that load JAX: `module` enables the compilation cache before importing one."""
+"""Packages that load JAX: `module` calls `before_jax` before importing one."""
+
+
+def before_jax() -> None:
+    """What hild sets up before JAX's first use: the persistent compilation cache and one CPU device per core."""
+    from hild.core import compile_cache, devices
+
+    compile_cache.enable()
+    devices.use_cpu_cores()
 
 
 class Module:
@@ -38,10 +46,7 @@ class Module:
             if self._before is not None:
                 self._before()
             if self._name.partition(".")[0] in JAX_PACKAGES:
-                from hild.core import compile_cache, devices
-
-                compile_cache.enable()
-                devices.use_cpu_cores()
+                before_jax()
             self._module = importlib.import_module(self._name)
         return self._module
 
@@ -78,11 +83,9 @@ def jit(fun: Callable | None = None, **options):
     def call(*args, **kwargs):
         nonlocal compiled
         if compiled is None:
+            before_jax()
             import jax
 
-            from hild.core import compile_cache
-
-            compile_cache.enable()
             compiled = jax.jit(fun, **options)
         return compiled(*args, **kwargs)
 

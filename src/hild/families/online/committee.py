@@ -187,7 +187,7 @@ class Committee(Scenario):
         (x RELU_I4_NODES for ReLU's integral), I3 over (K, K+M, K+M), or the joint Gauss-Hermite rule of an
         activation without closed forms. On the symmetric manifold (reduced) the right-hand side is O(1) in K."""
         from hild.core.gaussian import RELU_I4_NODES
-        from hild.families.online.ode import JOINT_POINTS, PAIR_BLOCK
+        from hild.families.online.ode import PAIR_BLOCK, joint_nodes
 
         K, M, n = self.K, self.M, self.K + self.M
         starts = init.sizes.get("seed", 1) if hasattr(init, "sizes") else 1  # a simulation Dataset
@@ -200,7 +200,7 @@ class Committee(Scenario):
             block = min(pairs * terms, PAIR_BLOCK + terms) * (RELU_I4_NODES if self.act.name == "relu" else 1)
             return [recorded, Need("the ODE right-hand side (I4 over pairs i <= k, c <= d, in blocks; I3)", ("K",),
                                    array(starts, max(block, K * n * n)) * 8)]
-        points = float(max(3, int(round(JOINT_POINTS ** (1 / n))))) ** n
+        points = float(joint_nodes(n)) ** n
         return [recorded, Need("the ODE right-hand side (a joint Gauss-Hermite rule over K + M fields)", ("K",),
                                array(starts, points, n) * 4)]
 

@@ -56,6 +56,11 @@ JOINT_POINTS = 2 ** 17
 """Points of the joint Gauss-Hermite rule over all K + M fields used for activations without closed forms."""
 
 
+def joint_nodes(n: int) -> int:
+    """Gauss-Hermite nodes per field of the joint rule over n fields: about JOINT_POINTS ** (1 / n), at least 3."""
+    return max(3, int(round(JOINT_POINTS ** (1 / n))))
+
+
 PAIR_BLOCK = 2 ** 18
 """Terms I4(i, k, c, d), i <= k and c <= d, evaluated at once in the second moment; more go in blocks of pairs."""
 
@@ -94,7 +99,7 @@ def error_moments(act: Activation, C, w, K: int):
         J2 = act.J2(C, i[:, None], i[None, :])
         out = act.I2(C, i[:, None], f[None, :]) @ w
         return drive, second, J2, out
-    z, weights = hermite_points(C, max(3, int(round(JOINT_POINTS ** (1 / n)))))
+    z, weights = hermite_points(C, joint_nodes(n))
     weights = jnp.asarray(weights, z.dtype)
     gz, dg = act.g(z), act.dg(z[:, :K])
     delta = gz @ w

@@ -57,6 +57,19 @@ def overlaps_from(scenario: Committee, init) -> tuple[list[dict], np.ndarray | N
     raise ValueError(f"init must be None, a dict of overlaps or a simulation Dataset; got {type(init).__name__}")
 
 
+def check_budget(ok, t_end, t_max: float, batch: bool) -> None:
+    """ValueError naming t_max where the integrator spent its step budget: ok and t_end per integrated scenario
+    (from `integrate`); `batch` names the unfinished scenarios."""
+    ok = np.asarray(ok)
+    if np.all(ok):
+        return
+    bad = [i for i, good in enumerate(ok) if not good]
+    reached = float(np.min(np.asarray(t_end)[bad]))
+    which = f" (scenarios {bad[:5]})" if batch else ""
+    raise ValueError(f"t_max: the ODE integrator spent its step budget ({MAX_STEPS:.0e} steps) and stopped at "
+                     f"t = {reached:.4g} < t_max = {t_max:.4g}{which}; lower t_max or loosen rtol")
+
+
 SCENARIO_COORDS = ["K", "lr", "lr_v", "noise", "weight_decay"]
 """The parameters theory_batch records as coordinates along `scenario`."""
 
@@ -107,11 +120,7 @@ def theory_batch(scenarios: Sequence[Committee], t_max: float = 10.0, inits: Seq
         ys, diverged, ok, t_end = integrate(act, y0j, pj, ts, rtol=rtol, atol=atol, max_steps=MAX_STEPS)
         eg = generalisation_error(act, ys["Q"], ys["R"], pj["T"][:, None], ys["v"], pj["v_teacher"][:, None])
         ys, eg = jax.tree.map(np.asarray, ys), np.asarray(eg)
-    if not np.all(np.asarray(ok)):
-        bad = [i for i, good in enumerate(np.asarray(ok)) if not good]
-        reached = float(np.min(np.asarray(t_end)[bad]))
-        raise ValueError(f"t_max: the ODE integrator spent its step budget ({MAX_STEPS:.0e} steps) and stopped at "
-                         f"t = {reached:.4g} < t_max = {t_max:.4g} (scenarios {bad[:5]}); lower t_max or loosen rtol")
+    check_budget(ok, t_end, t_max, batch=True)
     active = np.stack([np.arange(K) < s.K for s in scenarios])
     nan_pad = lambda x, m: np.where(m, x, np.nan)  # noqa: E731
     diverged = np.asarray(diverged)
@@ -242,9 +251,7 @@ def symmetric_theory(scenario: Committee, t_max: float = 10.0, init=None, n_poin
         ys = {name: a[0] for name, a in ys.items()}
         eg = np.asarray(jax.vmap(lambda s: symmetric_error(act, p, M, s))(ys))
         ys = {name: np.asarray(a) for name, a in ys.items()}
-    if not bool(np.asarray(ok)[0]):
-        raise ValueError(f"t_max: the ODE integrator spent its step budget ({MAX_STEPS:.0e} steps) and stopped at "
-                         f"t = {float(np.asarray(t_end)[0]):.4g} < t_max = {t_max:.4g}; lower t_max or loosen rtol")
+    check_budget(ok, t_end, t_max, batch=False)
     diverged = bool(np.asarray(diverged)[0])
     present = symmetric_present(p, M)
     data = {"eg": (("t",), eg), "T": (("m", "m2"), np.eye(M)), "v_teacher": (("m",), np.ones(M)),
