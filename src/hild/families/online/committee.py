@@ -10,6 +10,7 @@ and time t = steps / d. lr_v = 0 keeps the second layer fixed (the Saad-Solla ma
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -40,6 +41,33 @@ def _scale_of(ds: xr.Dataset) -> xr.DataArray:
     """max(1, T_nn, Q_ii(0)) of each run of a result"""
     dims = [d for d in ("seed", "scenario") if d in ds["T"].dims]
     return xr.DataArray(norm_scale(ds["T"].values, ds["Q"].isel(t=0).values), dims=dims)
+
+
+def _coefficient(act: Activation, lam, nu, c, aux, theta, p):
+    """phi_k = lr v_k g'(lambda_k) Delta, Delta = v* . g(nu) - v . g(lambda) + sigma zeta (masked units frozen)."""
+    delta = act.g(nu) @ p["v_teacher"] - act.g(lam) @ theta
+    if aux.shape[-1]:
+        delta = delta + p["noise"] * aux[..., 0]
+    return p["lr"] * (p["mask"] * theta) * act.dg(lam) * delta[..., None]
+
+
+def _readout(act: Activation, lam, nu, c, aux, theta, p):
+    """psi_k = lr_v g(lambda_k) Delta (the second layer's drift, times d)."""
+    delta = act.g(nu[0]) @ p["v_teacher"] - act.g(lam[0]) @ theta
+    if aux.shape[-1]:
+        delta = delta + p["noise"] * aux[0]
+    return p["lr_v"] * p["mask"] * act.g(lam[0]) * delta
+
+
+@functools.cache
+def committee_rule(act: Activation, K: int, M: int, noisy: bool):
+    """The committee's SGD as a rule of the local-field engine (hild.families.online.rule): its ODEs from the
+    automatic path (cubature) reproduce the closed-form ones (hild.families.online.ode). One Rule per
+    (activation, K, M, noisy), so that scenarios share compiled code."""
+    from hild.families.online.rule import Rule
+
+    return Rule(coefficient=functools.partial(_coefficient, act), readout=functools.partial(_readout, act),
+                K=K, F=M, n_aux=int(noisy))
 
 
 @register
@@ -120,13 +148,17 @@ class Committee(Scenario):
         from hild.families.online.theory import theory_batch
         return theory_batch(scenarios, t_max=t_max, inits=inits, n_points=n_points, rtol=rtol, atol=atol)
 
+    def rule(self):
+        """This scenario's SGD as a local-field rule (`committee_rule`)."""
+        return committee_rule(self.act, self.K, self.M, self.noise > 0)
+
     def initial_overlaps(self) -> dict:
         """The d -> infinity overlaps of a random start: Q = init_std^2 I, R = 0, the scenario's v and teacher."""
         return {"Q": self.init_std ** 2 * np.eye(self.K), "R": np.zeros((self.K, self.M)),
                 "T": np.array(self.T), "v": np.array(self.v), "v_teacher": np.array(self.v_teacher)}
 
     def theory(self, t_max: float = 10.0, n_points: int = 101, init=None, rtol: float = 1e-8, atol: float = 1e-11,
-               reduced: bool = False):
+               reduced: bool = False, expectations: str = "closed", nodes: int | None = None):
         """Integrate the order-parameter ODEs to t_max (see hild.online.ode).
 
         init: None (the random-start limit, `initial_overlaps`), a dict with Q, R and optionally v, T,
@@ -134,11 +166,18 @@ class Committee(Scenario):
         seed's initial overlaps start one ODE (the result then has a `seed` dimension).
         reduced: integrate the five ODEs of the symmetric manifold instead, at a cost independent of K
         (hild.online.theory.symmetric_theory; needs T = I, v = v* = 1, lr_v = 0, K = p M and init on it).
+        expectations: 'closed' (the activation's tables, hild.families.online.ode) or 'cubature' (the
+        local-field engine's automatic path, `committee_rule`, with `nodes` Gauss-Hermite nodes per field).
         """
         from hild.families.online.theory import symmetric_theory, theory
+        if expectations not in ("closed", "cubature"):
+            raise ValueError(f"expectations must be 'closed' or 'cubature'; got {expectations!r}")
         if reduced:
+            if expectations != "closed":
+                raise ValueError("expectations: the reduced (symmetric-manifold) ODEs use the closed forms only")
             return symmetric_theory(self, t_max=t_max, init=init, n_points=n_points, rtol=rtol, atol=atol)
-        return theory(self, t_max=t_max, init=init, n_points=n_points, rtol=rtol, atol=atol)
+        return theory(self, t_max=t_max, init=init, n_points=n_points, rtol=rtol, atol=atol,
+                      expectations=expectations, nodes=nodes)
 
     def matching_theory(self, simulation, **options):
         """The ODEs started from each seed's own initial overlaps (exact at fixed overlaps as d -> infinity)."""

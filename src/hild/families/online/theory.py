@@ -14,7 +14,7 @@ import numpy as np
 
 from hild.core import lazy
 from hild.core import validation as check
-from hild.families.online.committee import Committee, norm_scale
+from hild.families.online.committee import Committee, committee_rule, norm_scale
 from hild.families.online.ode import (MAX_STEPS, SYMMETRIC, generalisation_error, integrate, symmetric_error,
                                       symmetric_present)
 
@@ -75,7 +75,8 @@ SCENARIO_COORDS = ["K", "lr", "lr_v", "noise", "weight_decay"]
 
 
 def theory_batch(scenarios: Sequence[Committee], t_max: float = 10.0, inits: Sequence[dict] | None = None,
-                 n_points: int = 101, rtol: float = 1e-8, atol: float = 1e-11) -> xr.Dataset:
+                 n_points: int = 101, rtol: float = 1e-8, atol: float = 1e-11, expectations: str = "closed",
+                 nodes: int | None = None) -> xr.Dataset:
     """Integrate the ODEs of many scenarios (same activation and M) in one compiled call.
 
     Returns a Dataset with dimensions (scenario, t, k, k2, m, m2); student units beyond a
@@ -117,7 +118,10 @@ def theory_batch(scenarios: Sequence[Committee], t_max: float = 10.0, inits: Seq
     with jax.enable_x64(True):
         y0j = jax.tree.map(jnp.asarray, y0)
         pj = jax.tree.map(jnp.asarray, params)
-        ys, diverged, ok, t_end = integrate(act, y0j, pj, ts, rtol=rtol, atol=atol, max_steps=MAX_STEPS)
+        if expectations == "cubature":
+            ys, diverged, ok, t_end = engine_integrate(scenarios, y0j, pj, ts, rtol, atol, nodes)
+        else:
+            ys, diverged, ok, t_end = integrate(act, y0j, pj, ts, rtol=rtol, atol=atol, max_steps=MAX_STEPS)
         eg = generalisation_error(act, ys["Q"], ys["R"], pj["T"][:, None], ys["v"], pj["v_teacher"][:, None])
         ys, eg = jax.tree.map(np.asarray, ys), np.asarray(eg)
     check_budget(ok, t_end, t_max, batch=True)
@@ -140,16 +144,37 @@ def theory_batch(scenarios: Sequence[Committee], t_max: float = 10.0, inits: Seq
     for name, values in varying.items():
         ds = ds.assign_coords({name: ("scenario", np.asarray(values))})
     ds.attrs.update(scenarios[0].provenance("theory", dtype="float64",
-                                            solver=f"diffrax Tsit5, PID rtol={rtol:g} atol={atol:g}"))
+                                            solver=f"diffrax Tsit5, PID rtol={rtol:g} atol={atol:g}",
+                                            expectations=expectations))
     ds.attrs["params"] = json.dumps([s.params for s in scenarios]) if len(scenarios) > 1 else ds.attrs["params"]
     return ds
 
 
+def engine_integrate(scenarios: Sequence[Committee], y0, params, ts, rtol: float, atol: float, nodes: int | None):
+    """The committee ODEs derived by the local-field engine (hild.families.online.drift) from the rule
+    `committee_rule`, by cubature: the same inputs and outputs as hild.families.online.ode.integrate."""
+    from hild.families.online import drift
+    from hild.families.online.inputs import Inputs
+
+    K, M = y0["R"].shape[1:]
+    rule = scenarios[0].rule() if all(s.K == K for s in scenarios) else None
+    rule = committee_rule(scenarios[0].act, K, M, any(s.noise > 0 for s in scenarios)) if rule is None else rule
+    nodes = nodes or drift.nodes_for(rule)
+    drift.check_points(rule, nodes)
+    inputs = [Inputs.isotropic(T).arrays() for T in np.asarray(params["T"])]
+    p = {**{k: params[k] for k in ("lr", "lr_v", "noise", "v_teacher", "mask", "blowup")},
+         "decay": params["weight_decay"], "inputs": jax.tree.map(lambda *a: jnp.asarray(np.stack(a)), *inputs)}
+    state = {"Q": y0["Q"][:, None], "S": y0["R"][:, None], "theta": y0["v"]}
+    ys, diverged, ok, t_end = drift.integrate(rule, state, p, ts, "cubature", nodes, rtol, atol, MAX_STEPS)
+    return {"Q": ys["Q"][:, :, 0], "R": ys["S"][:, :, 0], "v": ys["theta"]}, diverged, ok, t_end
+
+
 def theory(scenario: Committee, t_max: float = 10.0, init=None, n_points: int = 101,
-           rtol: float = 1e-8, atol: float = 1e-11) -> xr.Dataset:
+           rtol: float = 1e-8, atol: float = 1e-11, expectations: str = "closed", nodes: int | None = None) -> xr.Dataset:
     """One scenario's theory; a `seed` dimension when started from a simulation's overlaps."""
     inits, seeds = overlaps_from(scenario, init)
-    ds = theory_batch([scenario] * len(inits), t_max, inits, n_points=n_points, rtol=rtol, atol=atol)
+    ds = theory_batch([scenario] * len(inits), t_max, inits, n_points=n_points, rtol=rtol, atol=atol,
+                      expectations=expectations, nodes=nodes)
     ds = ds.drop_vars(SCENARIO_COORDS)
     if seeds is None:
         return ds.isel(scenario=0, drop=True)
