@@ -33,7 +33,8 @@ from hild.core import lazy
 jax = lazy.module("jax")
 jnp = lazy.module("jax.numpy")
 
-__all__ = ["ACTIVATIONS", "Activation", "activation", "gauss_hermite", "hermite_points", "hermite_rule"]
+__all__ = ["ACTIVATIONS", "Activation", "activation", "expect", "gauss_hermite", "gaussian_points", "hermite_grid",
+           "hermite_points", "hermite_rule"]
 
 ACTIVATIONS: tuple[str, ...] = ("erf", "relu", "linear")
 
@@ -70,10 +71,7 @@ def hermite_points(C, n_nodes: int) -> tuple[jax.Array, np.ndarray]:
     """
     C = jnp.asarray(C)
     C = C.astype(jnp.result_type(C.dtype, float))
-    n = C.shape[-1]
-    x, w = hermite_rule(n_nodes)
-    grid = np.stack(np.meshgrid(*[x] * n, indexing="ij"), axis=-1).reshape(-1, n)
-    weights = np.prod(np.stack(np.meshgrid(*[w] * n, indexing="ij"), axis=-1).reshape(-1, n), axis=-1)
+    grid, weights = hermite_grid(C.shape[-1], n_nodes, prune=0.0)
     lam, U = jnp.linalg.eigh(C)
     L = U * jnp.sqrt(jnp.maximum(lam, 0.0))[..., None, :]
     return jnp.asarray(grid, C.dtype) @ jnp.swapaxes(L, -1, -2), weights
@@ -86,6 +84,100 @@ def gauss_hermite(f: Callable, C, n_nodes: int) -> jax.Array:
     """
     z, weights = hermite_points(C, n_nodes)
     return jnp.sum(f(z) * weights, axis=-1)
+
+
+# --------------------------------------------------------------------------- fields with jumps
+EDGE = 9.0
+"""Split fields are integrated over [-EDGE, EDGE] standard deviations (the tails beyond weigh < 3e-19)."""
+
+
+@functools.cache
+def _legendre(n: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.polynomial.legendre.leggauss(n)
+
+
+def _split_points(L, m, nodes: int):
+    """Points z (N, s) of the split fields' standard coordinates and weights (N,): field j is
+    m_j + sum_{i <= j} L_ji z_i, and axis j is cut where that crosses zero, each side a panel."""
+    s = L.shape[0]
+    x, w = (jnp.asarray(a) for a in _legendre(nodes))
+    z = jnp.zeros((1, 0))
+    weight = jnp.ones(1)
+    for j in range(s):
+        cut = -(m[j] + z @ L[j, :j]) / jnp.where(L[j, j] > 0, L[j, j], 1.0)
+        cut = jnp.clip(jnp.where(L[j, j] > 0, cut, EDGE), -EDGE, EDGE)  # a degenerate field has no cut
+        lo = jnp.stack([jnp.full_like(cut, -EDGE), cut], -1)            # (N, 2) panel starts
+        hi = jnp.stack([cut, jnp.full_like(cut, EDGE)], -1)
+        half = (hi - lo) / 2
+        zj = (lo + half)[..., None] + half[..., None] * x                # (N, 2, nodes)
+        wj = half[..., None] * w * jnp.exp(-zj ** 2 / 2) / math.sqrt(2 * math.pi)
+        z = jnp.concatenate([jnp.repeat(z, 2 * nodes, axis=0), zj.reshape(-1, 1)], axis=1)
+        weight = (weight[:, None] * wj.reshape(weight.size, -1)).reshape(-1)
+    return z, weight
+
+
+PRUNE = 1e-10
+"""Tensor Gauss-Hermite points whose weight is below PRUNE x the largest are dropped: in four dimensions this
+keeps 23360 of 65536 points at 16 nodes and 38032 of 160000 at 20, and changes the committee's moments
+(erf, K = M = 2) by 3e-10 and 2e-10, below the rules' own errors (7e-8 and 1e-9)."""
+
+
+@functools.cache
+def hermite_grid(axes: int, nodes: int, prune: float = PRUNE) -> tuple[np.ndarray, np.ndarray]:
+    """Tensor-product Gauss-Hermite rule for N(0, I_axes) without the points whose weight is below prune x the
+    largest (PRUNE): points (N, axes) and weights (N,), NumPy."""
+    if axes == 0:
+        return np.zeros((1, 0)), np.ones(1)
+    x, w = hermite_rule(nodes)
+    grid = np.stack(np.meshgrid(*[x] * axes, indexing="ij"), -1).reshape(-1, axes)
+    weights = np.prod(np.stack(np.meshgrid(*[w] * axes, indexing="ij"), -1).reshape(-1, axes), -1)
+    keep = weights >= prune * weights.max()
+    return grid[keep], weights[keep]
+
+
+def gaussian_points(mean, cov, splits: tuple[int, ...], nodes: int):
+    """A cubature rule for Y ~ N(mean, cov) (n,), exact on each side of zero of the fields `splits`.
+
+    The split fields come first, conditioned one after another (Cholesky), each integrated over
+    [-EDGE, EDGE] standard deviations with two Gauss-Legendre panels of `nodes` nodes that meet where
+    the field crosses zero, so that a function jumping there loses no accuracy; the other fields are
+    Gaussian given them, on `nodes` pruned Gauss-Hermite nodes per principal axis (`hermite_grid`).
+    Pure JAX (mean and cov may be traced). **Returns:** points (N, n) and weights (N,) summing to 1.
+    """
+    n = mean.shape[0]
+    order = np.array(list(splits) + [i for i in range(n) if i not in splits])
+    s = len(splits)
+    m, C = mean[order], cov[np.ix_(order, order)]
+    scale = jnp.maximum(jnp.max(jnp.abs(jnp.diagonal(C))), 1e-300)
+    if s:
+        Css = C[:s, :s] + 1e-13 * scale * jnp.eye(s)
+        L = jnp.linalg.cholesky(Css)
+        zs, ws = _split_points(L, m[:s], nodes)
+        ys = m[:s] + zs @ L.T
+        gain = jnp.linalg.solve(Css, C[:s, s:]).T                       # E[rest | split] = m_r + gain (y_s - m_s)
+        rest = C[s:, s:] - gain @ C[:s, s:]
+    else:
+        ys, ws = jnp.zeros((1, 0)), jnp.ones(1)
+        gain, rest = jnp.zeros((n, 0)), C
+    if s == n:
+        return ys[:, np.argsort(order)], ws
+    e, U = jnp.linalg.eigh((rest + rest.T) / 2)
+    root = U * jnp.sqrt(jnp.maximum(e, 0.0))
+    zr, wr = (jnp.asarray(a) for a in hermite_grid(n - s, nodes))
+    yr = m[s:] + (ys - m[:s]) @ gain.T                                  # (Ns, n - s)
+    y = jnp.concatenate([jnp.repeat(ys, zr.shape[0], 0),
+                         (yr[:, None, :] + (zr @ root.T)[None]).reshape(-1, n - s)], axis=1)
+    weights = (ws[:, None] * wr[None]).reshape(-1)
+    return y[:, np.argsort(order)], weights
+
+
+
+
+
+def expect(f: Callable, mean, cov, splits: tuple[int, ...] = (), nodes: int = 24):
+    """E[f(Y)] for Y ~ N(mean, cov) by `gaussian_points` (f maps one point (n,) to a scalar or an array)."""
+    y, w = gaussian_points(mean, cov, splits, nodes)
+    return jnp.tensordot(w, jax.vmap(f)(y), axes=1)
 
 
 def _subcovariance(C, *idx) -> jax.Array:

@@ -111,8 +111,9 @@ def _chunk_runner(rule, d: int, block: int, records: int, seed_batch: int, cores
         return dict(state, W=W, theta=theta), out
 
     def all_seeds(state, keys, first_block, blocks_per_record, p):
-        return jax.lax.map(lambda sk: one_seed(*sk, first_block, blocks_per_record, p), (state, keys),
-                           batch_size=seed_batch)
+        one = lambda sk: one_seed(*sk, first_block, blocks_per_record, p)  # noqa: E731
+        # one seed at a time on each CPU core, all of them at once on an accelerator (seed_layout)
+        return jax.lax.map(one, (state, keys)) if seed_batch == 1 else jax.vmap(one)((state, keys))
 
     if cores == 1:
         return jax.jit(all_seeds), observe

@@ -14,6 +14,7 @@ closed ODEs as d -> infinity (hild.families.online.drift).
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Callable
 
@@ -64,11 +65,17 @@ class Rule:
         """The SGD rule of a per-sample loss(lam, nu, c, aux, theta, p) -> scalar (summed over the episode):
         phi = -p[lr] dloss/dlam and psi = -p[lr_v] dloss/dtheta, both by jax.grad. With the fields
         lam = w . x / sqrt(d), this is w <- w - p[lr] dloss/dw and theta <- theta - (p[lr_v] / d) dloss/dtheta.
-        `options` are the other fields of Rule (episode, n_aux, splits, moments)."""
-        def coefficient(lam, nu, c, aux, theta, p):
-            return -p[lr] * jax.grad(loss)(lam, nu, c, aux, theta, p)
+        `options` are the other fields of Rule (episode, n_aux, splits, moments). The same arguments give the
+        same Rule object, so that its compiled ODEs and simulations are reused."""
+        return _loss_rule(cls, loss, K, F, lr, lr_v, tuple(sorted(options.items())))
 
-        def readout(lam, nu, c, aux, theta, p):
-            return -p[lr_v] * jax.grad(loss, argnums=4)(lam, nu, c, aux, theta, p)
 
-        return cls(coefficient=coefficient, K=K, F=F, readout=readout, **options)
+@functools.cache
+def _loss_rule(cls, loss, K, F, lr, lr_v, options) -> Rule:
+    def coefficient(lam, nu, c, aux, theta, p):
+        return -p[lr] * jax.grad(loss)(lam, nu, c, aux, theta, p)
+
+    def readout(lam, nu, c, aux, theta, p):
+        return -p[lr_v] * jax.grad(loss, argnums=4)(lam, nu, c, aux, theta, p)
+
+    return cls(coefficient=coefficient, K=K, F=F, readout=readout, **dict(options))
