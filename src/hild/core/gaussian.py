@@ -125,14 +125,14 @@ keeps 23360 of 65536 points at 16 nodes and 38032 of 160000 at 20, and changes t
 @functools.cache
 def hermite_grid(axes: int, nodes: int, prune: float = PRUNE) -> tuple[np.ndarray, np.ndarray]:
     """Tensor-product Gauss-Hermite rule for N(0, I_axes) without the points whose weight is below prune x the
-    largest (PRUNE): points (N, axes) and weights (N,), NumPy."""
+    largest (PRUNE), the rest renormalised to sum to 1: points (N, axes) and weights (N,), NumPy."""
     if axes == 0:
         return np.zeros((1, 0)), np.ones(1)
     x, w = hermite_rule(nodes)
     grid = np.stack(np.meshgrid(*[x] * axes, indexing="ij"), -1).reshape(-1, axes)
     weights = np.prod(np.stack(np.meshgrid(*[w] * axes, indexing="ij"), -1).reshape(-1, axes), -1)
     keep = weights >= prune * weights.max()
-    return grid[keep], weights[keep]
+    return grid[keep], weights[keep] / weights[keep].sum()
 
 
 def gaussian_points(mean, cov, splits: tuple[int, ...], nodes: int):

@@ -19,8 +19,7 @@ import numpy as np
 
 from hild.core import devices, lazy
 from hild.families.online.inputs import probabilities
-from hild.families.online.simulate import (CHUNKS, block_limit, block_size, prng_impl, seed_layout,
-                                           steps_between_records)
+from hild.families.online.simulate import CHUNKS, block_limit, block_size, prng_impl, seed_layout
 from hild.progress import progress_bar
 
 jax = lazy.module("jax")
@@ -32,6 +31,23 @@ def block_sizes(d: int, fractions) -> np.ndarray:
     sizes = np.floor(np.asarray(fractions) * d + 0.5).astype(int)
     sizes[-1] = d - sizes[:-1].sum()
     return sizes
+
+
+TIME_SLACK = 0.005
+"""The recorded times may be off the even grid by this fraction of a record interval, to give long blocks."""
+
+
+def steps_between_records(d: int, t_max: float, n_points: int, limit: int) -> int:
+    """Whole steps between two recorded times: d t_max / (n_points - 1) rounded; where its longest block (a
+    divisor up to `limit`) is under half the limit, the count within TIME_SLACK of it with the longest block, so
+    that a prime count does not force blocks of one step."""
+    exact = d * t_max / (n_points - 1)
+    steps = max(1, round(exact))
+    if 2 * block_size(steps, limit) >= min(steps, limit):
+        return steps
+    slack = int(TIME_SLACK * exact)
+    candidates = range(max(1, steps - slack), steps + slack + 1)
+    return max(candidates, key=lambda s: (block_size(s, limit), -abs(s - exact)))
 
 
 def _psd_sqrt(C: np.ndarray) -> np.ndarray:
