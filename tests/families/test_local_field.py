@@ -169,3 +169,24 @@ def test_a_theory_batch_is_one_call_and_equals_the_single_runs():
     for i, s in enumerate(scenarios):
         np.testing.assert_allclose(batch.R.isel(scenario=i).values, s.theory(t_max=5, n_points=6).R.values,
                                    rtol=1e-12, atol=1e-14)
+
+
+def test_the_public_names_of_the_online_models():
+    """The names and defaults external checks call (issue 14)."""
+    import inspect
+
+    from hild.online import Curriculum, LabelAttack, RLPerceptron
+
+    def defaults(cls):
+        return {k: p.default for k, p in inspect.signature(cls).parameters.items()}
+
+    assert defaults(RLPerceptron) == {"T": inspect.Parameter.empty, "n": inspect.Parameter.empty,
+                                      "lr1": inspect.Parameter.empty, "lr2": 0.0}
+    assert defaults(Curriculum)["weight_decay"] == 0.0 and defaults(Curriculum)["easy_fraction"] == 0.5
+    assert set(defaults(Curriculum)) >= {"rho", "delta_easy", "delta_hard", "lr", "protocol"}
+    assert defaults(LabelAttack)["noise"] == 0.0 and set(defaults(LabelAttack)) >= {"a", "rho_t", "lr"}
+    for cls, names in ((RLPerceptron, {"R", "Q", "c", "eg"}), (Curriculum, {"R", "Q1", "Q2", "eg_easy", "eg_hard"}),
+                       (LabelAttack, {"R", "S", "Q", "accuracy"})):
+        assert names <= set(cls.variables)
+    for cls, names in ((RLPerceptron, ("R", "Q")), (Curriculum, ("R", "Q1", "Q2")), (LabelAttack, ("R", "S", "Q"))):
+        assert set(names) <= set(cls.init_names)

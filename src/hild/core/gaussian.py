@@ -34,7 +34,7 @@ jax = lazy.module("jax")
 jnp = lazy.module("jax.numpy")
 
 __all__ = ["ACTIVATIONS", "Activation", "activation", "expect", "gauss_hermite", "gaussian_points", "hermite_grid",
-           "hermite_points", "hermite_rule"]
+           "hermite_points", "hermite_rule", "sign_disagreement"]
 
 ACTIVATIONS: tuple[str, ...] = ("erf", "relu", "linear")
 
@@ -84,6 +84,16 @@ def gauss_hermite(f: Callable, C, n_nodes: int) -> jax.Array:
     """
     z, weights = hermite_points(C, n_nodes)
     return jnp.sum(f(z) * weights, axis=-1)
+
+
+def sign_disagreement(R, Q, T=1.0, xp=None):
+    """P(sign lam != sign nu) = arccos(R / sqrt(Q T)) / pi for centred Gaussian fields of variances Q, T and
+    covariance R (Sheppard 1899): the test error of a sign student against a sign teacher; 1/2 where Q = 0.
+    xp: jax.numpy (default) or numpy. Broadcasts."""
+    xp = jnp if xp is None else xp
+    V = Q * T
+    cosine = xp.where(V > 0, R / xp.sqrt(xp.maximum(V, 1e-300)), 0.0)
+    return xp.arccos(xp.clip(cosine, -1.0, 1.0)) / np.pi
 
 
 # --------------------------------------------------------------------------- fields with jumps

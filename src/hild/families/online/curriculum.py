@@ -24,6 +24,7 @@ import numpy as np
 
 from hild.core import lazy, register
 from hild.core import validation as check
+from hild.core.gaussian import sign_disagreement
 from hild.families.online.inputs import Inputs
 from hild.families.online.local_field import LocalField
 from hild.families.online.rule import Rule
@@ -42,13 +43,6 @@ def logistic(lam, nu, c, aux, theta, p):
     """phi = lr y / (1 + e^{y lam}), y = sign(nu): the negative logistic-loss gradient, times lr."""
     y = jnp.sign(nu[:, :1])
     return p["lr"] * y * jax.nn.sigmoid(-y * lam)
-
-
-def test_error(R, Q1, Q2, delta):
-    """arccos(R / sqrt(Q1 + delta Q2)) / pi: the probability that the student's sign disagrees with the teacher's
-    on an example of difficulty delta."""
-    V = jnp.maximum(Q1 + delta * Q2, 1e-300)
-    return jnp.arccos(jnp.clip(R / jnp.sqrt(V), -1.0, 1.0)) / jnp.pi
 
 
 @register
@@ -132,7 +126,7 @@ class Curriculum(LocalField):
         return {"Q": np.array([[[Q1]], [[Q2]]]), "S": np.array([[[R]], [[0.0]]]), "theta": np.zeros(0)}
 
     def observe(self, state, p) -> dict:
-        """R, Q1, Q2 and the test errors at both difficulties (`test_error`)."""
+        """R, Q1, Q2 and the test errors at both difficulties (hild.core.gaussian.sign_disagreement)."""
         R, Q1, Q2 = state["S"][0, 0, 0], state["Q"][0, 0, 0], state["Q"][1, 0, 0]
-        return {"R": R, "Q1": Q1, "Q2": Q2, "eg_easy": test_error(R, Q1, Q2, p["delta_easy"]),
-                "eg_hard": test_error(R, Q1, Q2, p["delta_hard"])}
+        return {"R": R, "Q1": Q1, "Q2": Q2, "eg_easy": sign_disagreement(R, Q1 + p["delta_easy"] * Q2),
+                "eg_hard": sign_disagreement(R, Q1 + p["delta_hard"] * Q2)}

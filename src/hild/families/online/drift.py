@@ -24,6 +24,7 @@ import numpy as np
 from hild.core import lazy
 from hild.families.online import moments as cubature_moments
 from hild.families.online.inputs import probabilities
+from hild.families.online.ode import solve_on_grid
 
 diffrax = lazy.module("diffrax")
 jax = lazy.module("jax")
@@ -106,18 +107,7 @@ def _integrate_jit(rule, y0, params, ts, expectations, nodes, rtol, atol, max_st
 
     def one(y, p):
         breaks = jnp.asarray(p["inputs"]["breaks"])
-        sol = diffrax.diffeqsolve(
-            term, diffrax.Tsit5(), t0=ts[0], t1=ts[-1], dt0=None, y0=y, args=p,
-            saveat=diffrax.SaveAt(ts=ts, t1=True),
-            stepsize_controller=diffrax.PIDController(rtol=rtol, atol=atol, jump_ts=breaks if breaks.size else None),
-            event=event, max_steps=max_steps, throw=False,
-        )
-        stopped = sol.result == diffrax.RESULTS.event_occurred
-        ok = (sol.result == diffrax.RESULTS.successful) | stopped
-        on_grid = sol.ts[:-1] == ts
-        ys = jax.tree.map(lambda a: jnp.where(on_grid.reshape((-1,) + (1,) * (a.ndim - 1)) & jnp.isfinite(a[:-1]),
-                                              a[:-1], jnp.nan), sol.ys)
-        return ys, stopped, ok, jnp.max(jnp.where(jnp.isfinite(sol.ts), sol.ts, -jnp.inf))
+        return solve_on_grid(term, event, y, p, ts, rtol, atol, max_steps, breaks if breaks.size else None)
 
     return jax.vmap(one)(y0, params)
 

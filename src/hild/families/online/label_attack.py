@@ -27,6 +27,7 @@ import numpy as np
 
 from hild.core import lazy, register
 from hild.core import validation as check
+from hild.core.gaussian import sign_disagreement
 from hild.families.online.drift import field_statistics
 from hild.families.online.inputs import Inputs
 from hild.families.online.local_field import LocalField
@@ -55,12 +56,6 @@ def attacked_moments(state, p, c):
             "psi": jnp.zeros(0)}
 
 
-def accuracy(R, Q, xp=jnp):
-    """1 - arccos(R / sqrt Q) / pi, the sign agreement of w with a teacher (1/2 at w = 0); xp: jax.numpy or numpy."""
-    cosine = xp.where(Q > 0, R / xp.sqrt(xp.maximum(Q, 1e-300)), 0.0)
-    return 1 - xp.arccos(xp.clip(cosine, -1.0, 1.0)) / np.pi
-
-
 def steady_state(a, rho_t, lr, noise=0.0) -> dict:
     """The fixed point of the ODEs (module docstring), attracting for 0 < lr < 2:
 
@@ -74,7 +69,7 @@ def steady_state(a, rho_t, lr, noise=0.0) -> dict:
     P = (1 - a) ** 2 + a ** 2 + 2 * a * (1 - a) * rho_t
     R, S = (1 - a) + a * rho_t, (1 - a) * rho_t + a
     Q = P + lr * (1 - a) ** 2 * noise ** 2 / (2 - lr)
-    return {"R": R, "S": S, "Q": Q, "accuracy": accuracy(R, Q, np)}
+    return {"R": R, "S": S, "Q": Q, "accuracy": 1 - sign_disagreement(R, Q, xp=np)}
 
 
 def optimal_attack(C, rho_t, lr=1.0, noise=0.0):
@@ -155,7 +150,7 @@ class LabelAttack(LocalField):
 
     def observe(self, state, p) -> dict:
         R, S, Q = state["S"][0, 0, 0], state["S"][0, 0, 1], state["Q"][0, 0, 0]
-        return {"R": R, "S": S, "Q": Q, "accuracy": accuracy(R, Q)}
+        return {"R": R, "S": S, "Q": Q, "accuracy": 1 - sign_disagreement(R, Q)}
 
     def steady_state(self) -> dict:
         """The fixed point of this scenario's ODEs (module function `steady_state`)."""

@@ -273,6 +273,7 @@ class LocalField(Scenario):
         the simulation's recorded times."""
         start = {k: np.asarray(v, float) for k, v in json.loads(simulation.attrs["start"]).items()}
         t = simulation.t.values
+        options = {k: v for k, v in options.items() if k not in ("t_max", "n_points")}  # the simulation's times
         return self.solve([start], float(t[-1]), t.size, ts=t, **options)
 
     def batch_key(self):

@@ -272,20 +272,23 @@ def _integrate_jit(act, y0, params, ts, rtol, atol, max_steps, groups):
     else:
         term = diffrax.ODETerm(lambda t, y, p: symmetric_field(act, *groups, y, p))
     event = diffrax.Event(lambda t, y, p, **kw: _diverged(y, p))
+    return jax.vmap(lambda y, p: solve_on_grid(term, event, y, p, ts, rtol, atol, max_steps))(y0, params)
 
-    def one(y, p):
-        sol = diffrax.diffeqsolve(
-            term, diffrax.Tsit5(), t0=ts[0], t1=ts[-1], dt0=None, y0=y, args=p,
-            saveat=diffrax.SaveAt(ts=ts, t1=True),
-            stepsize_controller=diffrax.PIDController(rtol=rtol, atol=atol),
-            event=event, max_steps=max_steps, throw=False,
-        )
-        diverged = sol.result == diffrax.RESULTS.event_occurred
-        ok = (sol.result == diffrax.RESULTS.successful) | diverged
-        # after an event, diffrax writes the final state into the next free slot: keep grid slots only
-        on_grid = sol.ts[:-1] == ts
-        ys = jax.tree.map(lambda a: jnp.where(on_grid.reshape((-1,) + (1,) * (a.ndim - 1)) & jnp.isfinite(a[:-1]),
-                                              a[:-1], jnp.nan), sol.ys)
-        return ys, diverged, ok, jnp.max(jnp.where(jnp.isfinite(sol.ts), sol.ts, -jnp.inf))
 
-    return jax.vmap(one)(y0, params)
+def solve_on_grid(term, event, y, p, ts, rtol: float, atol: float, max_steps: int, jump_ts=None):
+    """One adaptive diffrax solve (Tsit5, PID controller stepping onto `jump_ts`) of `term` from y with args p,
+    saved on the grid ts and stopped by `event` (a divergence). Returns (ys on ts, NaN after a stop; whether the
+    event stopped it; whether the solver finished or stopped there; the time reached)."""
+    sol = diffrax.diffeqsolve(
+        term, diffrax.Tsit5(), t0=ts[0], t1=ts[-1], dt0=None, y0=y, args=p,
+        saveat=diffrax.SaveAt(ts=ts, t1=True),
+        stepsize_controller=diffrax.PIDController(rtol=rtol, atol=atol, jump_ts=jump_ts),
+        event=event, max_steps=max_steps, throw=False,
+    )
+    stopped = sol.result == diffrax.RESULTS.event_occurred
+    ok = (sol.result == diffrax.RESULTS.successful) | stopped
+    # after an event, diffrax writes the final state into the next free slot: keep grid slots only
+    on_grid = sol.ts[:-1] == ts
+    ys = jax.tree.map(lambda a: jnp.where(on_grid.reshape((-1,) + (1,) * (a.ndim - 1)) & jnp.isfinite(a[:-1]),
+                                          a[:-1], jnp.nan), sol.ys)
+    return ys, stopped, ok, jnp.max(jnp.where(jnp.isfinite(sol.ts), sol.ts, -jnp.inf))

@@ -32,8 +32,8 @@ import numpy as np
 
 from hild.core import lazy, register
 from hild.core import validation as check
+from hild.core.gaussian import sign_disagreement
 from hild.families.online.inputs import Inputs
-from hild.families.online.label_attack import accuracy
 from hild.families.online.local_field import LocalField
 from hild.families.online.rule import Rule
 
@@ -230,4 +230,4 @@ class Perceptron(LocalField):
 
     def observe(self, state, p) -> dict:
         R, Q = state["S"][0, 0, 0], state["Q"][0, 0, 0]
-        return {"R": R, "Q": Q, "eg": 1 - accuracy(R, Q)}
+        return {"R": R, "Q": Q, "eg": sign_disagreement(R, Q)}

@@ -28,6 +28,7 @@ import numpy as np
 
 from hild.core import lazy, register
 from hild.core import validation as check
+from hild.core.gaussian import sign_disagreement
 from hild.families.online.inputs import Inputs
 from hild.families.online.local_field import LocalField
 from hild.families.online.rule import Rule
@@ -158,4 +159,4 @@ class RLPerceptron(LocalField):
         """R, Q, c = R / sqrt(Q) (clipped to [-1, 1]) and eg = arccos(c) / pi."""
         R, Q = state["S"][0, 0, 0], state["Q"][0, 0, 0]
         c = jnp.clip(R / jnp.sqrt(Q), -1.0, 1.0)
-        return {"R": R, "Q": Q, "c": c, "eg": jnp.arccos(c) / jnp.pi}
+        return {"R": R, "Q": Q, "c": c, "eg": sign_disagreement(R, Q)}

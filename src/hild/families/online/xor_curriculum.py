@@ -168,6 +168,11 @@ class XorCurriculum(LocalField):
     variables = ("M", "Q1", "Q2", "v", "loss_easy", "loss_hard")
     variable_dims = {"M": ("k", "j"), "Q1": ("k", "k2"), "Q2": ("k", "k2"), "v": ("k",)}
     init_names = ("M", "Q1", "Q2", "v")
+    units = ("k", "k2", "j")
+
+    def unit_sizes(self) -> dict[str, int]:
+        """k, k2: the hidden units; j: the two mean directions (a sweep over K pads to the largest)."""
+        return {"k": self.K, "k2": self.K, "j": 2}
 
     def __post_init__(self):
         set_ = lambda k, x: object.__setattr__(self, k, x)  # noqa: E731 (frozen dataclass)
