@@ -13,8 +13,8 @@ The rule's fields are laid out in principal axes: Y = m + L z for the smooth dir
 Gauss-Hermite nodes per axis. A rule that jumps where a field crosses zero (a sign teacher, a
 perceptron's step) declares that field in `splits`: the split fields come first, conditioned one
 after another (Cholesky), and each is integrated on the two sides of its zero with Gauss-Legendre
-panels, so the jump costs no accuracy; the other fields are Gaussian given them. The same rule on
-fewer nodes estimates the error (`cubature_error`).
+panels (hild.core.gaussian.gaussian_points), so no node straddles the jump; the other fields are Gaussian
+given them. The same rule on fewer nodes estimates the error (`cubature_error`).
 """
 from __future__ import annotations
 
