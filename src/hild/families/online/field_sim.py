@@ -19,8 +19,7 @@ import numpy as np
 
 from hild.core import devices, lazy
 from hild.families.online.inputs import probabilities
-from hild.families.online.simulate import CHUNKS, block_limit, block_size, prng_impl, seed_layout
-from hild.progress import progress_bar
+from hild.families.online.simulate import CHUNKS, block_limit, block_size, run_records, seed_keys, seed_layout
 
 jax = lazy.module("jax")
 jnp = lazy.module("jax.numpy")
@@ -166,19 +165,10 @@ def run(rule, start: dict, p: dict, d: int, seeds: int, seed: int, t_max: float,
                  "theta": jnp.asarray(np.broadcast_to(np.asarray(start["theta"], float),
                                                       (rows.size, np.size(start["theta"]))), dtype)}
         params = jax.tree.map(lambda a: jnp.asarray(a, dtype), p)
-        impl = prng_impl(jax.default_backend())
-        keys = jax.vmap(lambda s: jax.random.key(s, impl=impl))(jnp.asarray(np.array(seed_list)[rows], jnp.uint32))
+        keys = seed_keys(np.array(seed_list)[rows])
         runner, observe = _chunk_runner(rule, d, block, per_chunk, batch, cores, sizes)
         first = jax.vmap(observe)(state["W"], state["Fv"], state["theta"])
-        chunks = [jax.tree.map(lambda a: np.asarray(a)[:seeds, None], first)]
-        with progress_bar(f"{label} d={d}, {seeds} seed{'s' * (seeds > 1)}", total=records, enabled=progress) as advance:
-            done = 0
-            while done < records:
-                state, out = runner(state, keys, done * (steps_per_record // block), steps_per_record // block, params)
-                take = min(per_chunk, records - done)
-                chunks.append(jax.tree.map(lambda a: np.asarray(a)[:seeds, :take], out))
-                done += take
-                advance(take)
-    rec = {name: np.concatenate([c[name] for c in chunks], axis=1).astype(np.float64) for name in chunks[0]}
+        rec = run_records(runner, state, keys, params, first, records, per_chunk, steps_per_record // block, seeds,
+                          f"{label} d={d}, {seeds} seed{'s' * (seeds > 1)}", progress)
     t = np.arange(n_points) * steps_per_record / d
     return rec, t, {"steps_per_record": steps_per_record, "block": block}

@@ -166,6 +166,29 @@ def _chunk_runner(act, d: int, block: int, records: int, seed_batch: int, cores:
                                  out_specs=(P("seed"), P("seed"))))
 
 
+def seed_keys(seeds) -> jax.Array:
+    """The PRNG keys of integer seeds (`prng_impl` of the backend), one per seed."""
+    impl = prng_impl(jax.default_backend())
+    return jax.vmap(lambda s: jax.random.key(s, impl=impl))(jnp.asarray(seeds, dtype=jnp.uint32))
+
+
+def run_records(run, state, keys, hyper, first: dict, records: int, per_chunk: int, blocks_per_record: int,
+                seeds: int, label: str, progress: bool) -> dict:
+    """Advance a compiled chunk runner (`_chunk_runner`, or the engine's) over `records` recorded intervals, chunk by
+    chunk with a progress bar. **Returns:** the records of the first `seeds` rows, `first` (at t = 0) then one per
+    interval, as float64 NumPy arrays (seeds, records + 1, ...)."""
+    chunks = [jax.tree.map(lambda a: np.asarray(a)[:seeds, None], first)]
+    with progress_bar(label, total=records, enabled=progress) as advance:
+        done = 0
+        while done < records:
+            state, out = run(state, keys, done * blocks_per_record, blocks_per_record, hyper)
+            take = min(per_chunk, records - done)
+            chunks.append(jax.tree.map(lambda a: np.asarray(a)[:seeds, :take], out))
+            done += take
+            advance(take)
+    return {name: np.concatenate([c[name] for c in chunks], axis=1).astype(np.float64) for name in chunks[0]}
+
+
 def check_run(scenario: Committee, d, seeds, seed, t_max, n_points, n_test=0) -> tuple:
     """Validate a simulation's size arguments; returns them as (d, seeds, seed, t_max, n_points, n_test)."""
     d = check.integer("d", d, scenario.K + scenario.M)
@@ -212,21 +235,12 @@ def simulate(scenario: Committee, d: int = 500, seeds: int = 1, t_max: float = 1
                  for i, name in enumerate(("W", "v", "Ws", "vs"))}
         if n_test:
             state["X_test"] = jnp.asarray(np.stack(test_inputs)[rows], dtype)
-        impl = prng_impl(jax.default_backend())
-        keys = jax.vmap(lambda s: jax.random.key(s, impl=impl))(jnp.asarray(np.array(seed_list)[rows], dtype=jnp.uint32))
+        keys = seed_keys(np.array(seed_list)[rows])
         hyper = {name: jnp.asarray(getattr(scenario, name), dtype) for name in ("lr", "lr_v", "noise", "weight_decay")}
         run = _chunk_runner(scenario.act, d, block, per_chunk, batch, cores)
         first = jax.vmap(lambda W, v, st: _observe(scenario.act, d, W, v, st))(state["W"], state["v"], state)
-        chunks = [jax.tree.map(lambda a: np.asarray(a)[:seeds, None], first)]
-        with progress_bar(f"SGD d={d}, {seeds} seed{'s' * (seeds > 1)}", total=records, enabled=progress) as advance:
-            done = 0
-            while done < records:
-                state, out = run(state, keys, done * (steps_per_record // block), steps_per_record // block, hyper)
-                take = min(per_chunk, records - done)
-                chunks.append(jax.tree.map(lambda a: np.asarray(a)[:seeds, :take], out))
-                done += take
-                advance(take)
-    rec = {name: np.concatenate([c[name] for c in chunks], axis=1).astype(np.float64) for name in chunks[0]}
+        rec = run_records(run, state, keys, hyper, first, records, per_chunk, steps_per_record // block, seeds,
+                          f"SGD d={d}, {seeds} seed{'s' * (seeds > 1)}", progress)
     return _dataset(scenario, rec, weights, seed_list, d, steps_per_record, block, dtype, n_test)
 
 
