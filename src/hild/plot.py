@@ -285,6 +285,51 @@ def along_axis(theory: xr.Dataset | None, simulation: xr.Dataset | None, axis: s
     return fig
 
 
+POINT_STATUS = {"diverged", "converged", "residual", "iterations"}
+"""Variables of a point result that describe the run, not the model: never drawn as values."""
+
+
+def at_point(theory: xr.Dataset | None, simulation: xr.Dataset | None, variables=None, title: str = "",
+             max_panels: int = 6):
+    """A point scenario's result (no axis): one panel per scalar variable, the simulation's seeds as dots with
+    their mean +- 1 standard error, the theory as a horizontal line (absent where its fixed point did not
+    converge, which the panel says). `variables`: default the float variables without unit dimensions."""
+    source = [ds for ds in (theory, simulation) if ds is not None]
+    if not source:
+        raise ValueError("at_point needs a theory or a simulation")
+    if variables is None:
+        names = list(dict.fromkeys(v for ds in source for v, da in ds.data_vars.items()
+                                   if v not in POINT_STATUS and da.dtype.kind == "f" and set(da.dims) <= {"seed"}))
+        variables = names[:max_panels]
+    sim = kept_seeds(simulation)
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(1, max(1, len(variables)), figsize=(1.9 * max(1, len(variables)) + 0.6, 2.8),
+                                 constrained_layout=True, squeeze=False)
+        for ax, name in zip(axes[0], variables):
+            if sim is not None and name in sim:
+                y = np.atleast_1d(sim[name].values)
+                x = np.linspace(-0.15, 0.15, len(y)) if len(y) > 1 else np.zeros(1)
+                ax.plot(x, y, "o", ms=3, color="C0", alpha=0.35, zorder=BAND_Z)
+                finite = y[np.isfinite(y)]
+                if finite.size:
+                    sem = finite.std(ddof=1) / np.sqrt(finite.size) if finite.size > 1 else 0.0
+                    ax.errorbar([0.0], [finite.mean()], yerr=[sem], fmt="s", ms=5, color="C0", capsize=3,
+                                zorder=SIMULATION_Z, label=simulation_label(simulation).split(":")[0] +
+                                ": seeds, mean ± 1 s.e.")
+            if theory is not None and name in theory:
+                value = float(np.nanmean(theory[name].values)) if np.isfinite(theory[name].values).any() else np.nan
+                if np.isfinite(value):
+                    ax.axhline(value, color="k", lw=1.4, zorder=THEORY_Z, label="theory")
+                elif "converged" in theory and not bool(theory["converged"].all()):
+                    ax.text(0.5, 0.5, "theory did not\nconverge", transform=ax.transAxes, ha="center",
+                            va="center", color="C3", fontsize=7)
+            ax.set(xlim=(-0.6, 0.6), xticks=[], ylabel=name)
+        source_legend(fig, *axes[0])
+        if title:
+            fig.suptitle(title, fontsize=9)
+    return fig
+
+
 def save(fig, path) -> None:
     """Write a figure, cropped to what is drawn (titles and legends outside the axes included), and close it."""
     fig.savefig(path, bbox_inches="tight")
@@ -381,14 +426,15 @@ def _crossings(values: np.ndarray, positions: np.ndarray, levels, log_values: bo
 
 def phase_diagram(values: xr.DataArray, x: str, y: str, contours: xr.DataArray | None = None, levels=None,
                   boundary: xr.DataArray | None = None, label: str = "", title: str = "", log: bool = True,
-                  discrete=()):
+                  discrete=(), unconverged: xr.DataArray | None = None):
     """A two-parameter sweep as a heat map of `values` over (x, y), one cell per grid point, with theory lines
     on top: `contours` (a DataArray on the same grid) at `levels`, dashed, and `boundary` (a boolean
     DataArray, e.g. where the theory diverges) drawn along the cell edges between its True and False cells.
 
     `discrete`: the axes (of x, y) that take separate values only (integers such as K, categories): ticks at
     their values, and the theory never interpolated between them: its level crossings along the other axis
-    are drawn within each cell, or, with both axes discrete, its value is written in each cell."""
+    are drawn within each cell, or, with both axes discrete, its value is written in each cell.
+    `unconverged` (boolean, same grid): the points whose theory (a fixed point) did not converge, crossed out."""
     from matplotlib.colors import LogNorm
 
     with plt.rc_context(STYLE):
@@ -444,6 +490,12 @@ def phase_diagram(values: xr.DataArray, x: str, y: str, contours: xr.DataArray |
                          for j in range(b.shape[1]) if b[i, j] != b[i + 1, j]]
             for sx, sy in segments:
                 ax.plot(sx, sy, "-", color="k", lw=2, solid_capstyle="butt")
+        if unconverged is not None and bool(unconverged.any()):
+            u = unconverged.transpose(y, x).fillna(False).values.astype(bool)
+            i, j = np.nonzero(u)
+            ax.plot(X["at"][j], Y["at"][i], "x", color="C3", ms=6, mew=1.2, ls="none",
+                    label="theory did not converge")
+            ax.legend(loc="best", fontsize=6)
         for a, set_ticks, set_scale, set_lim in ((X, ax.set_xticks, ax.set_xscale, ax.set_xlim),
                                                  (Y, ax.set_yticks, ax.set_yscale, ax.set_ylim)):
             if a["log"]:

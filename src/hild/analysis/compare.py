@@ -33,7 +33,7 @@ class Comparison:
     summary: dict
     seeds_used: int
     seeds_diverged: int
-    axis: str = "t"
+    axis: str | None = "t"
 
     def __str__(self) -> str:
         lines = [f"{name}: max |err| {s['max_abs']:.3g}, mean |err| {s['mean_abs']:.3g}, "
@@ -41,12 +41,13 @@ class Comparison:
         return "\n".join(lines + [f"seeds used {self.seeds_used}, diverged {self.seeds_diverged}"])
 
 
-def comparison_axis(*results: xr.Dataset) -> str:
-    """The axis named by the results' `axis` attribute (all that name one must agree), else `t`."""
+def comparison_axis(*results: xr.Dataset) -> str | None:
+    """The axis named by the results' `axis` attribute (all that name one must agree), else `t`; None for
+    the results of a point scenario (attribute ''), which have no axis."""
     named = {ds.attrs["axis"] for ds in results if ds is not None and "axis" in ds.attrs}
     if len(named) > 1:
         raise ValueError(f"theory and simulation name different axes: {sorted(named)}")
-    return named.pop() if named else "t"
+    return (named.pop() or None) if named else "t"
 
 
 def _valid_seeds(ds: xr.Dataset) -> xr.Dataset:
@@ -71,23 +72,25 @@ def _on(th: xr.DataArray, axis: str, values: np.ndarray) -> xr.DataArray:
 
 def compare(theory: xr.Dataset, simulation: xr.Dataset, variables: Sequence[str] | None = None,
             axis: str | None = None) -> Comparison:
-    """Per-variable error of the simulation's seed mean against the theory, along `axis`.
+    """Per-variable error of the simulation's seed mean against the theory, along `axis` (or at the one point
+    of a point scenario's results).
 
     **Arguments:**
     - `theory`, `simulation`: results of one scenario (`scenario.theory()`, `scenario.simulate()`).
     - `variables`: the variables compared; default every float variable both have on the axis.
-    - `axis`: default the results' `axis` attribute (else `t`).
+    - `axis`: default the results' `axis` attribute (else `t`; none for a point scenario's results).
 
     **Returns:** a `Comparison`.
     """
     axis = axis or comparison_axis(theory, simulation)
-    skip = {"diverged", f"{axis}_diverged"}
+    skip = {"diverged", f"{axis}_diverged", "residual", "iterations"}
     if variables is None:
         variables = [v for v, da in simulation.data_vars.items()
                      if v in theory.data_vars and v not in skip and da.dtype.kind == "f"
-                     and axis in da.dims and axis in theory[v].dims]
+                     and (axis is None or (axis in da.dims and axis in theory[v].dims))]
     if not variables:
-        raise ValueError(f"theory and simulation share no variable along the axis {axis!r}")
+        where = "at the point" if axis is None else f"along the axis {axis!r}"
+        raise ValueError(f"theory and simulation share no variable {where}")
     missing = [v for v in variables if v not in simulation or v not in theory]
     if missing:
         raise ValueError(f"variables: {missing[0]!r} is not in both the theory and the simulation")
@@ -106,7 +109,7 @@ def compare(theory: xr.Dataset, simulation: xr.Dataset, variables: Sequence[str]
         mean = sim[name].mean("seed") if "seed" in sim[name].dims else sim[name]
         sem = (sim[name].std("seed", ddof=1) / np.sqrt(used)) if used > 1 and "seed" in sim[name].dims \
             else xr.zeros_like(mean)
-        target = _on(th[name], axis, sim[axis].values) if axis in sim.coords else th[name]
+        target = _on(th[name], axis, sim[axis].values) if axis is not None and axis in sim.coords else th[name]
         err = abs(mean - target)
         out[name], out[f"{name}_sem"], out[f"{name}_theory"] = err, sem, target
         scale = abs(target).where(abs(target) > 0)

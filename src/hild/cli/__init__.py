@@ -114,7 +114,8 @@ def fail(message: str, code: int = 2) -> None:
 
 @app.command()
 def models(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
-    """List the registered models: what each is, its axis and size parameter, its papers."""
+    """List the registered models: what each is, its axis ("(point)": results at one parameter point) and size
+    parameter, its papers."""
     from hild.core.registry import models as registry
 
     rows = [{"model": name, "what": cls.description, "axis": cls.axis, "size": cls.size,
@@ -123,7 +124,7 @@ def models(as_json: bool = typer.Option(False, "--json", help="Machine-readable 
         typer.echo(json.dumps(rows, indent=2))
         return
     listing(("model", "what", "axis", "size", "papers (arXiv)"),
-            [(r["model"], r["what"], r["axis"], r["size"], ", ".join(r["papers"])) for r in rows],
+            [(r["model"], r["what"], r["axis"] or "(point)", r["size"], ", ".join(r["papers"])) for r in rows],
             whole=("model", "axis", "size"))
 
 
@@ -138,6 +139,25 @@ def claims(as_json: bool = typer.Option(False, "--json", help="Machine-readable 
         return
     listing(("claim", "statement", "arXiv"), [(r["claim"], r["statement"], ", ".join(r["papers"])) for r in rows],
             whole=("claim",))
+
+
+@app.command()
+def report(names: Optional[list[str]] = typer.Argument(None, help="Claims to run (default: every claim)."),
+           size: str = typer.Option("quick", help="quick or paper."),
+           out: Path = typer.Option(Path("report"), help="The report folder: new, or one an earlier report wrote."),
+           force: bool = typer.Option(False, help="Run every claim again instead of reusing finished ones.")) -> None:
+    """Run claims and write the atlas: a static HTML site with every claim's figure, checks and verdict (exit 0
+    when every verdict is the one hild records, 1 otherwise). An interrupted report resumes where it stopped."""
+    from hild.report import build
+
+    try:
+        entries = build(out, names or None, size=size, force=force, progress=True)
+    except ValueError as e:
+        fail(str(e))
+    bad = [e.name for e in entries if e.verdict in ("FAILS", "error")]
+    out_console.print(f"wrote {out}/index.html ({len(entries)} claims" + (f"; failing: {', '.join(bad)}" if bad else "")
+                      + ")", highlight=False)
+    raise typer.Exit(1 if bad else 0)
 
 
 @app.command()

@@ -25,7 +25,8 @@ OUTPUTS = ("theory.nc", "simulation.nc", "figure.png", "summary.json")
 SUMMARY_KEYS = ("model", "params", "size", "seeds", "options", "hild_version", "timings_s", "diverged",
                 "agreement", "files")
 """Every run's summary.json holds exactly these keys. `diverged`: per side, the runs that diverged and
-the first `<axis>_diverged`; `agreement` (null without both sides): the comparison's axis, seeds used and
+the first `<axis>_diverged` (none for a point scenario), and for a fixed point the points that did not
+converge (`unconverged`); `agreement` (null without both sides): the comparison's axis, seeds used and
 diverged, and per variable max / mean absolute error, max relative error and max |z| (`hild.compare`)."""
 
 
@@ -226,20 +227,29 @@ def _run(cls, values: dict, fields, options, settings: dict) -> None:
         return
     for kind, info in diverged.items():
         if info and info["runs"]:
-            out_console.print(f"[bold red]{kind} diverged[/] at {cls.axis} = {info[f'{cls.axis}_diverged']:.4g} "
-                              f"({info['runs']} run{'s' * (info['runs'] > 1)})")
+            where = "" if cls.axis is None else f" at {cls.axis} = {info[f'{cls.axis}_diverged']:.4g}"
+            out_console.print(f"[bold red]{kind} diverged[/]{where} ({info['runs']} run{'s' * (info['runs'] > 1)})")
+        if info and info.get("unconverged"):
+            out_console.print(f"[bold red]{kind} did not converge[/] ({info['unconverged']} point"
+                              f"{'s' * (info['unconverged'] > 1)}: left out of the comparison and the figure)")
     for name, s in (agreement or {}).get("variables", {}).items():
         out_console.print(f"{name}: theory vs simulation max |err| {s['max_abs']:.3g}, "
                           f"mean |err| {s['mean_abs']:.3g}, max |z| {s['max_in_sem']:.3g}", highlight=False)
     out_console.print(f"wrote {out_dir}/ ({' '.join(written)})", highlight=False)
 
 
-def _divergence(ds, axis: str) -> dict | None:
-    """How many runs of a result diverged and the first axis value at which one did (`<axis>_diverged`)."""
+def _divergence(ds, axis: str | None) -> dict | None:
+    """How many runs of a result diverged and the first axis value at which one did (`<axis>_diverged`; a
+    point scenario has no axis); for a fixed point, how many points did not converge (`unconverged`)."""
     if ds is None:
         return None
     runs = int(ds["diverged"].sum())
-    return {"runs": runs, f"{axis}_diverged": float(ds[f"{axis}_diverged"].min()) if runs else None}
+    out = {"runs": runs}
+    if axis is not None:
+        out[f"{axis}_diverged"] = float(ds[f"{axis}_diverged"].min()) if runs else None
+    if "converged" in ds:
+        out["unconverged"] = int((~ds["converged"].astype(bool)).sum())
+    return out
 
 
 class RunGroup(typer.core.TyperGroup):

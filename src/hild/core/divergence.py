@@ -5,7 +5,11 @@ Each scenario states its rule as a `Blowup` (which variables, which bound); `fla
 outcome the same way on every result: `diverged` (bool, per seed where there are seeds) and
 `<axis>_diverged` (the first axis value at which the run diverged, NaN otherwise), and blanks every
 float variable along the axis from that point on, so that a diverged run is never plotted or
-compared as if it were valid.
+compared as if it were valid. A point result (a scenario with `axis = None`: a fixed point, a closed form
+at one parameter point) gets `diverged` per run and has its diverged runs blanked whole.
+
+Fixed points report their solve the same way: `unconverged` records `converged` per point and blanks the
+unconverged ones.
 """
 from __future__ import annotations
 
@@ -35,7 +39,8 @@ class Blowup:
     scale: Callable[[xr.Dataset], xr.DataArray] | None = None
 
     def bad(self, ds: xr.Dataset, axis: str) -> xr.DataArray:
-        """Where the rule is broken, reduced to the axis and the run dimensions (`seed`, `scenario`)."""
+        """Where the rule is broken, reduced to the axis (None: a point result) and the run dimensions
+        (`seed`, `scenario`)."""
         limit = self.bound if self.scale is None else self.bound * self.scale(ds)
         out = None
         for name in self.variables:
@@ -50,16 +55,19 @@ class Blowup:
         return f"any of {', '.join(self.variables)} not finite or |x| > {self.bound:g}{scale}"
 
 
-def flag(ds: xr.Dataset, axis: str, bad: xr.DataArray) -> xr.Dataset:
+def flag(ds: xr.Dataset, axis: str | None, bad: xr.DataArray) -> xr.Dataset:
     """Record divergence on `ds`: `diverged`, `<axis>_diverged`, and NaN from the first bad point on.
 
     **Arguments:**
-    - `ds`: a result with the coordinate `axis`.
+    - `ds`: a result with the coordinate `axis`, or a point result (`axis` None: no axis dimension).
     - `bad`: a boolean DataArray over `axis` (and `seed` / `scenario` where present).
 
-    **Returns:** a copy of `ds` with the two variables set and the diverged tails blanked.
+    **Returns:** a copy of `ds` with the two variables set and the diverged tails blanked; for a point
+    result only `diverged`, with every float variable of a diverged run blanked.
     """
     bad = bad.fillna(False).astype(bool)
+    if axis is None:
+        return _flag_point(ds, bad)
     if axis not in bad.dims:
         raise ValueError(f"divergence: the rule gives no {axis!r} dimension; got {bad.dims}")
     diverged = bad.any(axis)
@@ -76,11 +84,44 @@ def flag(ds: xr.Dataset, axis: str, bad: xr.DataArray) -> xr.Dataset:
     return out
 
 
-def check(ds: xr.Dataset, axis: str, rule: Blowup | None) -> xr.Dataset:
+def _flag_point(ds: xr.Dataset, diverged: xr.DataArray) -> xr.Dataset:
+    out = ds.copy()
+    if bool(diverged.any()):
+        for name, var in ds.data_vars.items():
+            if var.dtype.kind == "f" and set(diverged.dims) <= set(var.dims):
+                out[name] = var.where(~diverged)
+    out["diverged"] = diverged.reset_coords(drop=True)
+    return out
+
+
+def unconverged(ds: xr.Dataset, converged, keep: tuple[str, ...] = ("residual", "iterations")) -> xr.Dataset:
+    """Record a fixed point's convergence status on `ds`: `converged` (bool, per point), and NaN in every float
+    variable (but those in `keep`, which describe the solve) where the solve did not converge, so that an
+    unconverged point is never plotted or compared as if it were a result. Apply it after the divergence check
+    (`check`), which would read the blanked values as a divergence.
+
+    **Arguments:**
+    - `ds`: the result; `converged`: a boolean DataArray (or array broadcastable to it, with the same dims as
+      the points of `ds`).
+    - `keep`: the variables left as they are (the residual, the iteration count).
+
+    **Returns:** a copy of `ds` with `converged` set and the unconverged points blanked.
+    """
+    converged = xr.DataArray(converged) if not isinstance(converged, xr.DataArray) else converged
+    converged = converged.fillna(False).astype(bool)
+    out = ds.copy()
+    for name, var in ds.data_vars.items():
+        if name not in keep and var.dtype.kind == "f" and set(converged.dims) <= set(var.dims):
+            out[name] = var.where(converged)
+    out["converged"] = converged.reset_coords(drop=True)
+    return out
+
+
+def check(ds: xr.Dataset, axis: str | None, rule: Blowup | None) -> xr.Dataset:
     """Apply a scenario's rule to its result; None (a model that cannot diverge) flags nothing.
 
     Apply it before unit dimensions are padded with NaN: a padded unit would read as not finite."""
     if rule is None:
-        dims = [d for d in ("seed", "scenario") if d in ds.dims] + [axis]
+        dims = [d for d in ("seed", "scenario") if d in ds.dims] + ([axis] if axis else [])
         return flag(ds, axis, xr.DataArray(np.zeros([ds.sizes[d] for d in dims], bool), dims=dims))
     return flag(ds, axis, rule.bad(ds, axis))

@@ -15,14 +15,21 @@ from typing import Mapping
 from hild.core.scenario import Scenario
 
 _REGISTRY: dict[str, type[Scenario]] = {}
-_REQUIRED = ("model", "axis", "size")
+_REQUIRED = ("model", "axis", "size")  # axis may be None (a point scenario), but must be declared
+
+
+def _declared(cls) -> set[str]:
+    """The class attributes set by `cls` or a base below Scenario (not Scenario's own annotations)."""
+    return {name for base in cls.__mro__ if base is not Scenario and issubclass(base, Scenario)
+            for name in vars(base)}
 
 
 def register(cls: type[Scenario]) -> type[Scenario]:
     """Class decorator: add a scenario class to the registry under its `model` name."""
     if not (isinstance(cls, type) and issubclass(cls, Scenario)):
         raise TypeError(f"register needs a subclass of hild.core.Scenario; got {cls!r}")
-    missing = [name for name in _REQUIRED if not isinstance(getattr(cls, name, None), str)]
+    missing = [name for name in _REQUIRED if not isinstance(getattr(cls, name, None), str)
+               and not (name == "axis" and "axis" in _declared(cls) and cls.axis is None)]
     if missing:
         raise TypeError(f"{cls.__name__} must declare the class attributes {', '.join(missing)}")
     for name in cls.sweepable:

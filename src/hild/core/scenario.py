@@ -8,7 +8,7 @@ with `hild.core.register`. The machinery (`hild run`, `hild sweep`, `hild.compar
 | declaration | meaning |
 | --- | --- |
 | `model` | the registry name, e.g. `committee`, `deep_linear.autoencoder` |
-| `axis` | the coordinate theory and simulation share: `t`, `layer`, `n`, `step` ... |
+| `axis` | the coordinate theory and simulation share: `t`, `layer`, `n`, `step` ...; None for a point scenario, whose results are values at one parameter point (a fixed point at one alpha) |
 | `size` | the simulation's finite-size parameter (`d`, `n_samples` ...): `simulate(**{size: n})` |
 | `units` | the per-unit dimensions of results (`k`, `m` ...), padded to the largest in a sweep |
 | `sweepable` | the fields a sweep grid may vary |
@@ -68,7 +68,7 @@ class Scenario:
     """The base of every model's scenario class (see the module docstring for the protocol)."""
 
     model: ClassVar[str]
-    axis: ClassVar[str]
+    axis: ClassVar[str | None]
     size: ClassVar[str]
     units: ClassVar[tuple[str, ...]] = ()
     sweepable: ClassVar[tuple[str, ...]] = ()
@@ -193,7 +193,7 @@ class Scenario:
         from hild import __version__
 
         attrs = {"model": self.model, "kind": kind, "params": json.dumps(self.params), "hild_version": __version__,
-                 "dtype": dtype, "convention": self.convention, "axis": self.axis}
+                 "dtype": dtype, "convention": self.convention, "axis": self.axis or ""}
         if seeds is not None:
             attrs["seeds"] = [int(s) for s in seeds]
         if size is not None:
@@ -203,9 +203,12 @@ class Scenario:
         return attrs
 
     def figure(self, theory: xr.Dataset | None, simulation: xr.Dataset | None, title: str = ""):
-        """The model's standard figure of a run; this default draws every scalar variable along the axis."""
-        from hild.plot import along_axis, scenario_title
+        """The model's standard figure of a run; this default draws every scalar variable along the axis (for a
+        point scenario: at its point, `hild.plot.at_point`)."""
+        from hild.plot import along_axis, at_point, scenario_title
 
+        if self.axis is None:
+            return at_point(theory, simulation, title=title or scenario_title(self))
         return along_axis(theory, simulation, self.axis, title=title or scenario_title(self))
 
 

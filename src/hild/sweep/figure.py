@@ -52,7 +52,8 @@ def _points(items: list[dict]) -> str:
 
 
 def figure(store, variable: str = "eg", at: float | None = None, select: Mapping[str, Any] | None = None):
-    """The standard figure of a sweep store, at `at` along the model's axis (default: its last value).
+    """The standard figure of a sweep store, at `at` along the model's axis (default: its last value; a point
+    scenario has none).
 
     One free parameter: curves (theory lines, simulation points with standard errors, one color per
     size). Two: a heat map (the simulation at its largest size where there is one, else the theory) with
@@ -99,7 +100,7 @@ def figure(store, variable: str = "eg", at: float | None = None, select: Mapping
             da = da.where(~ds["diverged"].astype(bool))
         if "done" in ds:
             da = da.where(ds.done)
-        if axis in da.dims:
+        if axis is not None and axis in da.dims:
             da = da.sel({axis: at}, method="nearest") if at is not None else da.isel({axis: -1})
         da = _select(da, select)
         extra = [d for d in da.dims if d not in dims + [size, "seed"]]
@@ -113,9 +114,9 @@ def figure(store, variable: str = "eg", at: float | None = None, select: Mapping
         mt = reduce(matched, "the matched theory")
         mt = mt.mean("seed") if "seed" in mt.dims else mt
     free = [axes[0]] if spec["zipped"] else [a for a in axes if a not in select]
-    where = f"{axis} = {at:g}" if at is not None else f"the last {axis}"
+    where = "" if axis is None else f" at {axis} = {at:g}" if at is not None else f" at the last {axis}"
     fixed = ", ".join(f"{k}={v}" for k, v in {**spec["fixed"], **select}.items())
-    title = f"{spec['model']} sweep: {variable} at {where}" + (f"\n{textwrap.fill(fixed, 90)}" if fixed else "")
+    title = f"{spec['model']} sweep: {variable}{where}" + (f"\n{textwrap.fill(fixed, 90)}" if fixed else "")
     cls = get(spec["model"])
     if cls.matching_theory is Scenario.matching_theory:  # the model's theory does not depend on the seeds
         matched_label = nominal_label = "theory (d → ∞)"
@@ -151,7 +152,11 @@ def figure(store, variable: str = "eg", at: float | None = None, select: Mapping
         if lines is not None and np.isfinite(lines.values).any() and np.nanmin(lines.values) > 0:
             levels = np.geomspace(np.nanmin(lines.values), np.nanmax(lines.values), 6)[1:-1]
         diverges = boundary is not None and bool(boundary.any())
+        unconverged = None
+        if theory is not None and "converged" in theory:
+            unconverged = ~_select(theory["converged"], select).astype(bool)
         return phase_diagram(values, x, y, contours=lines, levels=levels, boundary=boundary, discrete=discrete,
+                             unconverged=unconverged,
                              label=f"{variable} ({source})", title=title + f"\ndashed: {lines_label}"
                              + ("; solid: where it diverges" if diverges else ""))
     raise ValueError(f"select: the sweep has {len(free)} free parameters ({', '.join(free)}); "

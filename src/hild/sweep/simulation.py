@@ -235,7 +235,7 @@ def run_sweep(grid: Grid, store, sizes: Sizes | None = None, theory: bool = True
                     sim, own = result
                     try:
                         for name, ds in (("simulation", sim), ("matched_theory", own)):
-                            if nominal[name] is None:
+                            if nominal[name] is None and cls.axis is not None:
                                 nominal[name] = ds[cls.axis].values
                         point = _point(sim, units, cls.axis, nominal["simulation"])
                         matched = _point(own, units, cls.axis, nominal["matched_theory"], recorded=False)

@@ -438,10 +438,10 @@ class SweepStore:
         return self.verify().keys
 
     def nominal_axis(self, group: str = "simulation"):
-        """The values of the model's axis in `group` (None before the first point)."""
-        if not (self.path / group / "zarr.json").is_file():
-            return None
+        """The values of the model's axis in `group` (None before the first point, or for a point scenario)."""
         axis = self.spec.get("axis", "t")
+        if axis is None or not (self.path / group / "zarr.json").is_file():
+            return None  # a point scenario's results have no axis
         return np.asarray(zarr.open_group(self.path / group, mode="r")[axis][...])
 
     def read(self) -> tuple[xr.Dataset | None, xr.Dataset | None, Integrity]:
