@@ -1,7 +1,7 @@
 """The atlas as a static site: plain HTML and one CSS file, no script, opened from the file system.
 
-    <out>/index.html              every claim: its paper (arXiv link), verdict, first check (measured against the
-                                  paper's value) and time
+    <out>/index.html              every claim: its paper (arXiv link), verdict, first check (measured against what
+                                  the paper says) and time
     <out>/claims/<name>.html      one page per claim: statement, figure, every check, the extra numbers, the
                                   parameters, the hild version and the command that reproduces it
     <out>/style.css
@@ -66,7 +66,7 @@ def _key_check(entry) -> str:
     if not checks:
         return _e(entry.error or "no checks")
     c = checks[0]
-    return f"{_e(c['what'])}: <b>{_number(c['measured'])}</b> (paper: {_e(c['expected'])})"
+    return f"{_e(c['what'])}: <b>{_number(c['measured'])}</b> (expected {_e(c['expected'])})"
 
 
 def index_html(entries, size: str, version: str) -> str:
@@ -81,7 +81,7 @@ def index_html(entries, size: str, version: str) -> str:
             f"<p>hild {_e(version)}. {tally}. A claim <em>holds</em> when every check passes; <em>does not hold</em> "
             f"marks hild's documented finding against the paper; <em>FAILS</em> a run whose verdict differs from "
             f"the one hild records; <em>error</em> a run that raised.</p>\n"
-            "<table>\n<tr><th>claim</th><th>paper</th><th>verdict</th><th>first check: measured (paper)</th>"
+            "<table>\n<tr><th>claim</th><th>paper</th><th>verdict</th><th>first check: measured (expected)</th>"
             f"<th>time</th></tr>\n{rows}\n</table>")
     return _page("hild atlas", body, "style.css")
 
