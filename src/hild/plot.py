@@ -7,10 +7,16 @@ from hild.core import lazy
 
 
 def _off_screen() -> None:
-    """Draw with Agg: every hild figure is written to a file (no display needed)."""
+    """Draw with Agg (every hild figure can be written to a file, no display needed), unless a backend was chosen:
+    `MPLBACKEND` (a Jupyter kernel sets the inline backend there, so figures show in notebooks) or pyplot imported
+    before hild drew anything."""
+    import os
+    import sys
+
     import matplotlib
 
-    matplotlib.use("Agg", force=False)
+    if "MPLBACKEND" not in os.environ and "matplotlib.pyplot" not in sys.modules:
+        matplotlib.use("Agg", force=False)
 
 
 plt = lazy.module("matplotlib.pyplot", before=_off_screen)

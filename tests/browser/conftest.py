@@ -56,13 +56,30 @@ LINKS = "return Array.from(document.querySelectorAll('a[href]')).map(a => a.href
 STYLESHEETS = "return Array.from(document.querySelectorAll('link[rel=stylesheet]')).map(l => [l.href, !!l.sheet])"
 
 
-def crawl(driver, index: Path, screenshots: dict[str, Path] | None = None) -> Crawl:
-    """Visit every page reachable from `index` through internal links; `screenshots`: page name -> PNG path."""
+def crawl(driver, index: Path, screenshots: dict[str, Path] | None = None, served: str | None = None) -> Crawl:
+    """Visit every page reachable from `index` through internal links; `screenshots`: page name -> PNG path.
+    `served`: the URL at which the folder of `index` is served over HTTP (a site whose scripts fetch files, which
+    browsers refuse from the file system); without it pages open from the file system."""
+    root = index.resolve().parent
+
+    def url_of(page: Path) -> str:
+        return served.rstrip("/") + "/" + page.relative_to(root).as_posix() if served else page.as_uri()
+
+    def file_of(href: str) -> Path | None:
+        url = urlparse(href)
+        if served and href.startswith(served.rstrip("/") + "/"):
+            target = root / unquote(url.path).lstrip("/")
+        elif not served and url.scheme == "file":
+            target = Path(unquote(url.path))
+        else:
+            return None  # external (arXiv, the theme's home): not fetched on a closed network
+        return target / "index.html" if target.is_dir() else target
+
     out, seen, todo = Crawl(), {index.resolve()}, deque([index.resolve()])
     while todo:
         page = todo.popleft()
         out.pages.append(page)
-        driver.get(page.as_uri())
+        driver.get(url_of(page))
         out.console_errors += [f"{page.name}: {e['message']}" for e in driver.get_log("browser")
                                if e["level"] in ("SEVERE", "ERROR")]
         for src, ok in driver.execute_script(IMAGES):
@@ -73,12 +90,9 @@ def crawl(driver, index: Path, screenshots: dict[str, Path] | None = None) -> Cr
             if not ok:
                 out.broken_links.append(f"{page.name}: stylesheet {href}")
         for href in driver.execute_script(LINKS):
-            url = urlparse(href)
-            if url.scheme != "file":
-                continue  # external (arXiv): not fetched on a closed network
-            target = Path(unquote(url.path))
-            if target.is_dir():
-                target = target / "index.html"
+            target = file_of(href)
+            if target is None:
+                continue
             if not target.is_file():
                 out.broken_links.append(f"{page.name}: {href}")
             elif target.suffix == ".html" and target.resolve() not in seen:
@@ -88,6 +102,31 @@ def crawl(driver, index: Path, screenshots: dict[str, Path] | None = None) -> Cr
             if page.name == name:
                 driver.save_screenshot(str(path))
     return out
+
+
+@pytest.fixture
+def serve():
+    """`serve(folder) -> URL`: the folder served over HTTP on localhost for the test, stopped after it."""
+    import functools
+    import http.server
+    import threading
+
+    servers = []
+
+    def start(folder: Path) -> str:
+        handler = functools.partial(_QuietHandler, directory=str(folder))
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}/"
+    yield start
+    for server in servers:
+        server.shutdown()
+
+
+class _QuietHandler(__import__("http.server").server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
 
 
 @pytest.fixture
