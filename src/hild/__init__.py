@@ -11,7 +11,8 @@ learning algorithm, their comparison, and the headline claims of the papers.
     >>> print(hild.compare(theory, sim))
 
 Every public name (the model families `hild.online`, `hild.deep_linear`, `hild.diffusion`,
-`hild.signal_prop`, `hild.cumulants`, and `compare`, `models` ...) is imported when first used
+`hild.signal_prop`, `hild.cumulants`, `hild.batch`, `hild.implicit`, `hild.icl`, and `compare`, `models`,
+`report` ...) is imported when first used
 (hild.core.lazy), so `import hild` and `hild --help` load no JAX, xarray or Matplotlib.
 """
 from hild._version import __version__
@@ -23,7 +24,9 @@ __getattr__, __dir__ = lazy.attach(
      "hild.core.registry": ["models"]},
     modules={"online": "hild.families.online", "deep_linear": "hild.families.deep_linear",
              "diffusion": "hild.families.diffusion", "signal_prop": "hild.families.signal_prop",
-             "cumulants": "hild.families.cumulants", "sweep": "hild.sweep", "claims": "hild.claims"})
+             "cumulants": "hild.families.cumulants", "batch": "hild.families.batch",
+             "implicit": "hild.families.implicit", "icl": "hild.families.icl", "sweep": "hild.sweep",
+             "claims": "hild.claims", "report": "hild.report"})
 
 
 def reproduce(name: str, size: str = "quick", progress: bool = False):
@@ -34,4 +37,5 @@ def reproduce(name: str, size: str = "quick", progress: bool = False):
 
 
 __all__ = ["Comparison", "FiniteSize", "__version__", "compare", "finite_size", "models", "reproduce",
-           "online", "deep_linear", "diffusion", "signal_prop", "cumulants", "sweep", "claims"]
+           "online", "deep_linear", "diffusion", "signal_prop", "cumulants", "batch", "implicit", "icl", "sweep",
+           "claims", "report"]

@@ -4,6 +4,7 @@ Screenshots of the index and of a claim page go to $HILD_SCREENSHOTS when set (l
 import os
 from pathlib import Path
 
+import pytest
 
 
 def test_the_report_passes_the_browser(tmp_path, driver, crawl):
@@ -49,3 +50,19 @@ def test_the_crawl_catches_a_missing_image_and_a_dead_link(tmp_path, driver, cra
     found = crawl(driver, tmp_path / "index.html")
     assert found.broken_images and found.broken_links == [f"index.html: {(tmp_path / 'nowhere.html').as_uri()}"]
     assert found.console_errors  # the missing image is a console error too
+
+
+@pytest.mark.slow
+def test_the_whole_quick_report_passes_the_browser(tmp_path, driver, crawl):
+    """`hild report --size quick` over every claim (about as long as tests/test_claims.py): every verdict is the one
+    hild records, and the site passes the browser. $HILD_REPORT keeps it in a folder of yours (resumable)."""
+    from hild.claims import all_claims
+    from hild.report import build
+
+    out = Path(os.environ.get("HILD_REPORT", tmp_path / "report"))
+    entries = build(out, progress=True)
+    assert len(entries) == len(all_claims())
+    assert [e.name for e in entries if e.verdict in ("FAILS", "error")] == []
+    found = crawl(driver, out / "index.html")
+    assert len(found.pages) == len(entries) + 1 and found.images == len(entries)
+    assert (found.console_errors, found.broken_images, found.broken_links) == ([], [], [])
