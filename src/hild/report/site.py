@@ -97,7 +97,7 @@ def claim_html(entry) -> str:
                         for k, v in (s.get("numbers") or {}).items())
     parameters = "\n".join(f"<tr><td>{_e(k)}</td><td><code>{_e(json.dumps(v))}</code></td></tr>"
                            for k, v in (run.get("parameters") or {}).items())
-    parts = [f'<nav><a href="../index.html">all claims</a></nav>', f"<h1>{_e(entry.name)}</h1>",
+    parts = ['<nav><a href="../index.html">all claims</a></nav>', f"<h1>{_e(entry.name)}</h1>",
              f"<p>{_e(entry.statement)}</p>", f"<p>Papers: {papers_html(entry.papers)}</p>",
              f"<p>Verdict at {_e(run.get('size', ''))} size: {_verdict(entry)} "
              f"({_number(s.get('seconds', float('nan')))} s)</p>"]
