@@ -42,8 +42,12 @@ class Comparison:
 
 
 def comparison_axis(*results: xr.Dataset) -> str | None:
-    """The axis named by the results' `axis` attribute (all that name one must agree), else `t`; None for
-    the results of a point scenario (attribute ''), which have no axis."""
+    """The comparison axis of some results.
+
+    **Arguments:** `results`: datasets (None entries are skipped).
+
+    **Returns:** the axis their `axis` attribute names (all that name one must agree, else ValueError), `t` where
+    none does, None for the results of a point scenario (attribute ''), which have no axis."""
     named = {ds.attrs["axis"] for ds in results if ds is not None and "axis" in ds.attrs}
     if len(named) > 1:
         raise ValueError(f"theory and simulation name different axes: {sorted(named)}")

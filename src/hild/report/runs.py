@@ -24,8 +24,11 @@ MARKER = "report.json"
 
 @dataclass
 class Entry:
-    """One claim of a report: its registry record, what its run gave (`summary`: summary.json, `run`: run.json),
-    and whether it was reused from an earlier report."""
+    """One claim of a report.
+
+    **Arguments:** `name`, `statement`, `papers`, `expected_to_hold`: the claim's registry record; `folder`: its
+    run's folder; `summary`, `run`: its summary.json and run.json; `reused`: whether an earlier report ran it.
+    `verdict` and `error` say how the run came out."""
 
     name: str
     statement: str

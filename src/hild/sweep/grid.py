@@ -40,8 +40,12 @@ class Axis:
 
 
 def parse_axis(spec: str) -> Axis:
-    """An axis from text: 'lr=0.1:2:20' (20 points from 0.1 to 2), 'lr=1e-3:1:7:log' (geometric),
-    'K=1,2,4' or 'activation=erf,relu' (a list)."""
+    """An axis from text.
+
+    **Arguments:** `spec`: 'lr=0.1:2:20' (20 points from 0.1 to 2), 'lr=1e-3:1:7:log' (geometric), 'K=1,2,4' or
+    'activation=erf,relu' (a list).
+
+    **Returns:** an `Axis` (name, values); ValueError for text of another form or an empty range."""
     name, sep, values = spec.partition("=")
     name = name.strip()
     if not sep or not name or not values.strip():
@@ -54,9 +58,15 @@ def parse_axis(spec: str) -> Axis:
 
 @dataclass(frozen=True)
 class Grid:
-    """A model, its fixed parameters and the axes swept; `zipped` takes the axes together.
+    """A model, its fixed parameters and the axes swept.
 
-    Parameters neither swept nor fixed take their scenario defaults."""
+    **Arguments:**
+    - `model`: a registry name (`hild models`).
+    - `axes`: `Axis`es over sweepable parameters (`parse_axis`).
+    - `fixed`: parameter values held fixed; parameters neither swept nor fixed take their scenario defaults.
+    - `zipped`: take the axes together (one dimension `point`) instead of crossing them.
+
+    Every point's scenario is built, and so validated, at construction."""
 
     model: str
     axes: tuple[Axis, ...]

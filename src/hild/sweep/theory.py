@@ -46,9 +46,15 @@ def sweep_needs(scenarios: list, chunk: int, dims: tuple[str, ...], **options) -
 
 
 def theory_sweep(grid: Grid, *, chunk: int = 256, progress: bool = False, **options) -> xr.Dataset:
-    """The theory at every grid point: one dimension per crossed axis (or `point` for zipped axes),
-    then the model's axis and unit dimensions. `options` go to the model's theory (e.g. t_max,
-    n_points for the committee machine); `progress` shows the points done on stderr."""
+    """The theory at every grid point, in batched calls.
+
+    **Arguments:**
+    - `grid`: the `Grid`; `chunk`: the most scenarios per batched call.
+    - `progress`: show the points done on stderr.
+    - `options`: the model's theory options (e.g. t_max, n_points for the committee machine).
+
+    **Returns:** a Dataset with one dimension per crossed axis (or `point` for zipped axes), then the model's axis
+    (none for a point scenario) and unit dimensions padded with NaN."""
     if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
         raise ValueError(f"chunk must be an integer >= 1; got {chunk}")
     cls, scenarios = grid.scenario_class, grid.scenarios()
