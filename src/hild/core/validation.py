@@ -6,7 +6,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-__all__ = ["covariance", "integer", "matrix", "real", "vector"]
+__all__ = ["covariance", "integer", "matrix", "real", "seeds", "vector"]
 
 
 def integer(name: str, value, minimum: int) -> int:
@@ -16,6 +16,18 @@ def integer(name: str, value, minimum: int) -> int:
     if value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}; got {value}")
     return int(value)
+
+
+def seeds(seeds, seed, limit: int = 2 ** 32) -> tuple[int, int]:
+    """The number of seeds (an integer in [1, limit]) and the first seed (an integer >= 0 with seed + seeds <=
+    limit: every seed of the run is a 32-bit integer). **Returns:** (seeds, seed)."""
+    seeds = integer("seeds", seeds, 1)
+    if seeds > limit:
+        raise ValueError(f"seeds must be an integer in [1, {limit}] (32-bit seeds); got {seeds}")
+    seed = integer("seed", seed, 0)
+    if seed + seeds > limit:
+        raise ValueError(f"seed must be at most {limit} - seeds = {limit - seeds}; got {seed}")
+    return seeds, seed
 
 
 def real(name: str, value, minimum: float | None = None, maximum: float | None = None,

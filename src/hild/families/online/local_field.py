@@ -219,12 +219,7 @@ class LocalField(Scenario):
 
         rule = self.rule()
         check.integer("d", d, minimum_d(rule.K, rule.F, self.inputs(float(t_max)).fractions))
-        check.integer("seeds", seeds, 1)
-        if seeds > 2 ** 32:
-            raise ValueError(f"seeds must be an integer in [1, 2^32] (32-bit seeds); got {seeds}")
-        check.integer("seed", seed, 0)
-        if seed + seeds > 2 ** 32:
-            raise ValueError(f"seed must be below 2^32 - seeds = {2 ** 32 - seeds}; got {seed}")
+        check.seeds(seeds, seed)
         check.real("t_max", t_max, minimum=0.0, strict_minimum=True)
         check.integer("n_points", n_points, 2)
         if dtype not in ("float32", "float64"):

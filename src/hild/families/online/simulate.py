@@ -192,12 +192,7 @@ def run_records(run, state, keys, hyper, first: dict, records: int, per_chunk: i
 def check_run(scenario: Committee, d, seeds, seed, t_max, n_points, n_test=0) -> tuple:
     """Validate a simulation's size arguments; returns them as (d, seeds, seed, t_max, n_points, n_test)."""
     d = check.integer("d", d, scenario.K + scenario.M)
-    seeds = check.integer("seeds", seeds, 1)
-    if seeds > 2 ** 32:
-        raise ValueError(f"seeds must be an integer in [1, 2^32] (32-bit seeds); got {seeds}")
-    seed = check.integer("seed", seed, 0)
-    if seed + seeds > 2 ** 32:
-        raise ValueError(f"seed must be below 2^32 - seeds = {2 ** 32 - seeds}; got {seed}")
+    seeds, seed = check.seeds(seeds, seed)
     t_max = check.real("t_max", t_max, minimum=0.0, strict_minimum=True)
     return d, seeds, seed, t_max, check.integer("n_points", n_points, 2), check.integer("n_test", n_test, 0)
 
