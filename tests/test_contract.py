@@ -46,7 +46,7 @@ def test_the_registry_is_a_mapping_of_scenario_classes():
     assert any(name.startswith("cumulants") for name in registry)
     for name, cls in registry.items():
         assert issubclass(cls, Scenario) and cls.model == name
-        assert isinstance(cls.axis, str) and isinstance(cls.size, str)
+        assert (cls.axis is None or isinstance(cls.axis, str)) and isinstance(cls.size, str)
         assert dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen
         assert cls.size in inspect.signature(cls.example().simulate).parameters
         assert set(cls.sweepable) <= {f.name for f in dataclasses.fields(cls)}
@@ -58,10 +58,12 @@ def test_theory_and_simulation_share_variables_on_the_axis(name):
     cls = hild.models()[name]
     ex, th, sim = _run(name)
     assert isinstance(th, xr.Dataset) and isinstance(sim, xr.Dataset)
-    assert cls.axis in th.coords and cls.axis in sim.coords
+    point = cls.axis is None  # a point scenario: results at one parameter point, no axis dimension
+    assert point or (cls.axis in th.coords and cls.axis in sim.coords)
     assert sim.sizes["seed"] == 2 and list(sim["seed"].values) == [0, 1]
-    shared = [v for v in sim.data_vars if v in th.data_vars and cls.axis in sim[v].dims and cls.axis in th[v].dims
-              and sim[v].dtype.kind == "f" and v != f"{cls.axis}_diverged"]
+    status = {"residual", "iterations", f"{cls.axis}_diverged"}
+    shared = [v for v in sim.data_vars if v in th.data_vars and sim[v].dtype.kind == "f" and v not in status
+              and (point or (cls.axis in sim[v].dims and cls.axis in th[v].dims))]
     assert shared, f"{name}: no shared float variable on {cls.axis}"
     c = hild.compare(th, sim)
     assert c.axis == cls.axis and set(c.summary) == set(shared)
@@ -75,9 +77,9 @@ def test_provenance_and_divergence_are_recorded_the_same_way(name):
     for ds, kind in ((th, "theory"), (sim, "simulation")):
         missing = [key for key in PROVENANCE if key not in ds.attrs]
         assert not missing, f"{name} {kind}: provenance lacks {missing}"
-        assert ds.attrs["model"] == name and ds.attrs["axis"] == cls.axis
+        assert ds.attrs["model"] == name and ds.attrs["axis"] == (cls.axis or "")
         assert json.loads(ds.attrs["params"]) == ex.params
-        assert ds["diverged"].dtype == bool and f"{cls.axis}_diverged" in ds
+        assert ds["diverged"].dtype == bool and (cls.axis is None or f"{cls.axis}_diverged" in ds)
     assert sim.attrs["size"] == cls.size and sim.attrs[cls.size] == _size(cls)
     assert [int(s) for s in sim.attrs["seeds"]] == [0, 1]
     assert sim["diverged"].dims == ("seed",)
@@ -153,7 +155,8 @@ def test_a_two_point_sweep_runs_into_a_store_and_resumes(name, tmp_path):
     store = SweepStore(tmp_path / "store")
     sim, theory = store.simulation().load(), store.theory()
     assert sim["done"].all() and sim.sizes[field] == 2 and sim.sizes[cls.size] == 1
-    assert cls.axis in sim.dims and cls.axis in theory.dims and theory.sizes[field] == 2
+    assert cls.axis is None or (cls.axis in sim.dims and cls.axis in theory.dims)
+    assert theory.sizes[field] == 2
 
 
 @pytest.mark.parametrize("name", MODELS)

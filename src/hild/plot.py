@@ -297,9 +297,9 @@ POINT_STATUS = {"diverged", "converged", "residual", "iterations"}
 
 def at_point(theory: xr.Dataset | None, simulation: xr.Dataset | None, variables=None, title: str = "",
              max_panels: int = 6):
-    """A point scenario's result (no axis): one panel per scalar variable, the simulation's seeds as dots with
-    their mean +- 1 standard error, the theory as a horizontal line (absent where its fixed point did not
-    converge, which the panel says). `variables`: default the float variables without unit dimensions."""
+    """A point scenario's result (no axis): one panel per scalar variable, the theory at the left (a line across;
+    absent where its fixed point did not converge, which the panel says) and the simulation's seeds at the right
+    (dots, with their mean +- 1 standard error). `variables`: default the float variables without unit dimensions."""
     source = [ds for ds in (theory, simulation) if ds is not None]
     if not source:
         raise ValueError("at_point needs a theory or a simulation")
@@ -308,28 +308,32 @@ def at_point(theory: xr.Dataset | None, simulation: xr.Dataset | None, variables
                                    if v not in POINT_STATUS and da.dtype.kind == "f" and set(da.dims) <= {"seed"}))
         variables = names[:max_panels]
     sim = kept_seeds(simulation)
+    size = simulation.attrs.get("size") if simulation is not None else None
+    ticks = ["theory\n(d → ∞)", f"simulation\n{size} = {simulation.attrs.get(size)}" if size else "simulation"]
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(1, max(1, len(variables)), figsize=(1.9 * max(1, len(variables)) + 0.6, 2.8),
+        fig, axes = plt.subplots(1, max(1, len(variables)), figsize=(2.3 * max(1, len(variables)) + 0.6, 2.9),
                                  constrained_layout=True, squeeze=False)
         for ax, name in zip(axes[0], variables):
+            if theory is not None and name in theory:
+                values = np.atleast_1d(theory[name].values)
+                if np.isfinite(values).any():
+                    value = float(np.nanmean(values))
+                    ax.plot([-0.25, 1.25], [value, value], "-", color="k", lw=1.2, zorder=THEORY_Z, label="theory")
+                    ax.plot([0.0], [value], "o", color="k", ms=5, zorder=THEORY_Z)
+                elif "converged" in theory and not bool(theory["converged"].all()):
+                    ax.text(0.0, 0.5, "did not\nconverge", transform=ax.get_xaxis_transform(), ha="center",
+                            va="center", color="C3", fontsize=7)
             if sim is not None and name in sim:
                 y = np.atleast_1d(sim[name].values)
-                x = np.linspace(-0.15, 0.15, len(y)) if len(y) > 1 else np.zeros(1)
-                ax.plot(x, y, "o", ms=3, color="C0", alpha=0.35, zorder=BAND_Z)
+                ax.plot(1.0 + np.linspace(-0.12, 0.12, len(y)) * (len(y) > 1), y, "o", ms=3, color="C0", alpha=0.35,
+                        zorder=BAND_Z)
                 finite = y[np.isfinite(y)]
                 if finite.size:
                     sem = finite.std(ddof=1) / np.sqrt(finite.size) if finite.size > 1 else 0.0
-                    ax.errorbar([0.0], [finite.mean()], yerr=[sem], fmt="s", ms=5, color="C0", capsize=3,
-                                zorder=SIMULATION_Z, label=simulation_label(simulation).split(":")[0] +
-                                ": seeds, mean ± 1 s.e.")
-            if theory is not None and name in theory:
-                value = float(np.nanmean(theory[name].values)) if np.isfinite(theory[name].values).any() else np.nan
-                if np.isfinite(value):
-                    ax.axhline(value, color="k", lw=1.4, zorder=THEORY_Z, label="theory")
-                elif "converged" in theory and not bool(theory["converged"].all()):
-                    ax.text(0.5, 0.5, "theory did not\nconverge", transform=ax.transAxes, ha="center",
-                            va="center", color="C3", fontsize=7)
-            ax.set(xlim=(-0.6, 0.6), xticks=[], ylabel=name)
+                    ax.errorbar([1.0], [finite.mean()], yerr=[sem], fmt="s", ms=5, color="C0", capsize=3,
+                                zorder=SIMULATION_Z, label=f"simulation, {seed_count(sim)} seeds: mean ± 1 s.e.")
+            ax.set(xlim=(-0.5, 1.5), xticks=[0, 1], xlabel="result", ylabel=name)
+            ax.set_xticklabels(ticks, fontsize=7)
         source_legend(fig, *axes[0])
         if title:
             fig.suptitle(title, fontsize=9)
