@@ -17,22 +17,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import time
 
 import numpy as np
 
-
-def timed(f, repeats: int = 2):
-    """(first call, best of the next `repeats` calls) in seconds, and the last result."""
-    start = time.perf_counter()
-    out = f()
-    first = time.perf_counter() - start
-    best = np.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        out = f()
-        best = min(best, time.perf_counter() - start)
-    return first, best, out
+from timing import timed  # benchmarks/timing.py (the scripts' folder is on sys.path)
 
 
 def committee_ode() -> dict:
