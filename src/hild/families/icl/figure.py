@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hild.plot import STYLE, plt, simulation_label, simulation_line, source_legend, theory_line
+from hild.plot import STYLE, plt, readable_log, simulation_label, simulation_line, source_legend, theory_line
 
 ESTIMATORS = {"mse_dmmse": ("dMMSE", "C0"), "mse_ridge": ("ridge", "C1")}
 
@@ -13,7 +13,7 @@ def positions(theory, simulation, title: str = ""):
     the simulation's seed mean with a +-1 sd band."""
     source = theory if theory is not None else simulation
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(1, 2, figsize=(6.6, 3.2), constrained_layout=True, sharey=True)
+        fig, axes = plt.subplots(1, 2, figsize=(6.6, 3.2), constrained_layout=True)  # own scales: pool and new errors differ
         for ax, tasks in zip(axes, source.tasks.values):
             for name, (label, color) in ESTIMATORS.items():
                 if simulation is not None:
@@ -21,8 +21,8 @@ def positions(theory, simulation, title: str = ""):
                                     label=f"{label}: {simulation_label(simulation)}")
                 if theory is not None:
                     theory_line(ax, theory.k, theory[name].sel(tasks=tasks), color, label=f"{label}: theory")
-            ax.set(xlabel="position k", title=f"{tasks} tasks", yscale="log")
-        axes[0].set_ylabel("MSE (label noise included)")
+            ax.set(xlabel="position k", ylabel="MSE (label noise included)", title=f"{tasks} tasks", yscale="log")
+            readable_log(ax, "y")
         source_legend(fig, *axes)
         if title:
             fig.suptitle(title, fontsize=9)
