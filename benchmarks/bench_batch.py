@@ -15,13 +15,12 @@ Compilation is reported separately: first call minus a second call.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import time
 
 import numpy as np
 
-from timing import timed  # benchmarks/timing.py (the scripts' folder is on sys.path)
+from timing import publish, timed  # benchmarks/timing.py (the scripts' folder is on sys.path)
 
 
 def numpy_fixed_point(alpha: float, lam: float, nodes: int = 96, damping: float = 0.5, tol: float = 1e-9,
@@ -130,10 +129,7 @@ def main() -> None:
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
     results = {"fixed_point_grid": fixed_point_grid(args.grid, args.numpy_points), "erm": erm(args.d)}
-    print(json.dumps(results, indent=2))
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(results, fh, indent=2)
+    publish(results, args.json)
 
 
 if __name__ == "__main__":

@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 
 import numpy as np
 
-from timing import timed  # benchmarks/timing.py (the scripts' folder is on sys.path)
+from timing import publish, timed  # benchmarks/timing.py (the scripts' folder is on sys.path)
 
 
 def committee_ode() -> dict:
@@ -79,11 +78,7 @@ def main(argv=None) -> dict:
     import os
     report = {"cores": os.cpu_count(), "committee_ode": committee_ode(), "theory_batch": theory_batch(args.batch),
               "simulation": simulation(args.d)}
-    print(json.dumps(report, indent=2))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(report, f, indent=2)
-    return report
+    return publish(report, args.json)
 
 
 if __name__ == "__main__":

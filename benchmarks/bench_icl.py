@@ -14,11 +14,10 @@ Compilation is reported separately: first call minus a second call.
 from __future__ import annotations
 
 import argparse
-import json
 
 import numpy as np
 
-from timing import timed  # benchmarks/timing.py (the scripts' folder is on sys.path)
+from timing import publish, timed  # benchmarks/timing.py (the scripts' folder is on sys.path)
 
 
 def numpy_solution(d: int, ell: int, k: int, n: int, noise: float, ridge: float, seed: int = 0) -> np.ndarray:
@@ -70,10 +69,7 @@ def main() -> None:
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
     out = {"phase_diagram": phase_diagram(args.grid, args.d), "task_diversity": task_diversity()}
-    print(json.dumps(out, indent=2))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(out, f, indent=2)
+    publish(out, args.json)
 
 
 if __name__ == "__main__":

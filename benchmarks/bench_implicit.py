@@ -13,12 +13,11 @@ Compilation is reported separately: first call minus a second call.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 
 import numpy as np
 
-from timing import timed  # benchmarks/timing.py (the scripts' folder is on sys.path)
+from timing import publish, timed  # benchmarks/timing.py (the scripts' folder is on sys.path)
 
 
 def collapse_numpy(lrs, m, s, runs, steps, theta0, seed=0):
@@ -92,11 +91,7 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
     report = {"collapse": collapse_row(args.seeds, args.lrs, args.steps),
               "linear_regression": regression_row(min(args.seeds, 64), 10 * args.steps)}
-    print(json.dumps(report, indent=2))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(report, f, indent=2)
-    return report
+    return publish(report, args.json)
 
 
 if __name__ == "__main__":

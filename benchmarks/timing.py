@@ -1,6 +1,7 @@
-"""What the benchmarks share: a call timed cold (compilation included) and warm."""
+"""What the benchmarks share: a call timed cold (compilation included) and warm, and the report printed and written."""
 from __future__ import annotations
 
+import json
 import math
 import time
 
@@ -16,3 +17,12 @@ def timed(f, repeats: int = 2):
         out = f()
         best = min(best, time.perf_counter() - start)
     return first, best, out
+
+
+def publish(report: dict, path: str | None) -> dict:
+    """Print the report as JSON and, where `path` is given (--json), write it there; returns the report."""
+    print(json.dumps(report, indent=2))
+    if path:
+        with open(path, "w") as f:
+            json.dump(report, f, indent=2)
+    return report
