@@ -84,12 +84,19 @@ def flag(ds: xr.Dataset, axis: str | None, bad: xr.DataArray) -> xr.Dataset:
     return out
 
 
-def _flag_point(ds: xr.Dataset, diverged: xr.DataArray) -> xr.Dataset:
+def _blank(ds: xr.Dataset, valid: xr.DataArray, keep: tuple[str, ...] = ()) -> xr.Dataset:
+    """A copy of `ds` with NaN in every float variable over `valid`'s dimensions (but those in `keep`) where
+    `valid` is False."""
     out = ds.copy()
-    if bool(diverged.any()):
+    if not bool(valid.all()):
         for name, var in ds.data_vars.items():
-            if var.dtype.kind == "f" and set(diverged.dims) <= set(var.dims):
-                out[name] = var.where(~diverged)
+            if name not in keep and var.dtype.kind == "f" and set(valid.dims) <= set(var.dims):
+                out[name] = var.where(valid)
+    return out
+
+
+def _flag_point(ds: xr.Dataset, diverged: xr.DataArray) -> xr.Dataset:
+    out = _blank(ds, ~diverged)
     out["diverged"] = diverged.reset_coords(drop=True)
     return out
 
@@ -109,10 +116,7 @@ def unconverged(ds: xr.Dataset, converged, keep: tuple[str, ...] = ("residual", 
     """
     converged = xr.DataArray(converged) if not isinstance(converged, xr.DataArray) else converged
     converged = converged.fillna(False).astype(bool)
-    out = ds.copy()
-    for name, var in ds.data_vars.items():
-        if name not in keep and var.dtype.kind == "f" and set(converged.dims) <= set(var.dims):
-            out[name] = var.where(converged)
+    out = _blank(ds, converged, keep)
     out["converged"] = converged.reset_coords(drop=True)
     return out
 
