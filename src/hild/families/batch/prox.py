@@ -21,8 +21,10 @@ jnp = lazy.module("jax.numpy")
 __all__ = ["Hinge", "Logistic", "Loss", "Smooth", "Square", "loss"]
 
 BISECTIONS = 60
-"""Bisection steps: the bracket shrinks by 2^-60 (from a width V |l'(omega)|), then NEWTON steps polish it."""
-NEWTON = 4
+"""At most this many bisection steps (the bracket, of width V |l'(omega)|, shrinks by 2^-60); bisection stops once
+the bracket is narrower than WIDTH (1 + |z|), and NEWTON steps, kept inside the bracket, polish it."""
+WIDTH = 1e-3
+NEWTON = 6
 
 
 class Loss:
@@ -88,13 +90,17 @@ class Smooth(Loss):
             other = omega - V * d1(y, omega)
             lo, hi = jnp.minimum(omega, other), jnp.maximum(omega, other)
 
-            def bisect(_, b):
-                lo, hi = b
+            def wide(b):
+                i, lo, hi = b
+                return (hi - lo > WIDTH) & (i < BISECTIONS)
+
+            def bisect(b):
+                i, lo, hi = b
                 mid = 0.5 * (lo + hi)
                 up = g(mid) > 0
-                return jnp.where(up, lo, mid), jnp.where(up, mid, hi)
+                return i + 1, jnp.where(up, lo, mid), jnp.where(up, mid, hi)
 
-            lo, hi = jax.lax.fori_loop(0, BISECTIONS, bisect, (lo, hi))
+            _, lo, hi = jax.lax.while_loop(wide, bisect, (0, lo, hi))
 
             def newton(_, z):
                 step = z - g(z) / (1 + V * d2(y, z))

@@ -75,46 +75,49 @@ def solve(G: Callable, starts, params, settings: Settings = Settings(), admissib
     k = max(int(settings.memory), 1)
     eta = settings.damping
 
-    def fresh(x0):
-        gx0 = G(x0, params)
-        zeros = jnp.zeros((k, n), x0.dtype)
-        return x0, gx0, zeros, zeros, jnp.asarray(0), _residual(x0, gx0)
+    def propose(x, gx, X, F, i, plain_only):
+        """The next candidate from the accepted iterate x (G(x) = gx) and the residual history (X, F)."""
+        plain = x + eta * (gx - x)
+        if settings.memory == 0:
+            return plain
+        filled = jnp.arange(k) >= k - jnp.minimum(i + 1, k)  # the slots holding residuals
+        dF = jnp.where(filled[:, None], F, 0.0)
+        A = dF @ dF.T
+        A = A + 1e-14 * jnp.trace(A) * jnp.eye(k) + jnp.diag(jnp.where(filled, 0.0, 1.0))
+        c = jnp.where(filled, jnp.linalg.solve(A, filled.astype(x.dtype)), 0.0)
+        c = c / jnp.sum(c)
+        mixed = c @ (X + eta * F)
+        good = jnp.all(jnp.isfinite(c)) & _ok(mixed, admissible) & ~plain_only
+        return jnp.where(good, mixed, plain)
 
+    # One evaluation of G per pass, at `cand`: a start (restart True), or a step from the accepted iterate x. A
+    # step onto a point where G is lost is rejected and the next pass takes the plain damped step instead.
     def body(state):
-        start, total, (x, gx, X, F, i, r) = state
-        f = gx - x
-        X = jnp.roll(X, -1, axis=0).at[-1].set(x)
-        F = jnp.roll(F, -1, axis=0).at[-1].set(f)
-        plain = x + eta * f
-        if settings.memory > 0:
-            filled = jnp.arange(k) >= k - jnp.minimum(i + 1, k)  # the slots holding residuals
-            dF = jnp.where(filled[:, None], F, 0.0)
-            A = dF @ dF.T
-            A = A + 1e-14 * jnp.trace(A) * jnp.eye(k) + jnp.diag(jnp.where(filled, 0.0, 1.0))
-            c = jnp.where(filled, jnp.linalg.solve(A, filled.astype(x.dtype)), 0.0)
-            c = c / jnp.sum(c)
-            mixed = c @ (X + eta * F)
-            good = jnp.all(jnp.isfinite(c)) & _ok(mixed, admissible)
-            x_new = jnp.where(good, mixed, plain)
-        else:
-            x_new = plain
-        gx_new = G(x_new, params)
-        bad = ~_ok(gx_new, admissible)  # a step onto a point where G is lost falls back to the plain step
-        x_new = jnp.where(bad, plain, x_new)
-        gx_new = jnp.where(bad, G(plain, params), gx_new)
-        inner = (x_new, gx_new, X, F, i + 1, _residual(x_new, gx_new))
-        lost = ~jnp.isfinite(inner[-1]) | (inner[4] >= settings.max_iter)
-        switch = lost & ~(inner[-1] <= settings.tol) & (start + 1 < S)
-        nxt = fresh(starts[jnp.minimum(start + 1, S - 1)])
-        inner = jax.tree_util.tree_map(lambda a, b: jnp.where(switch, a, b), nxt, inner)
-        return start + switch, total + 1, inner
+        start, total, restart, cand, (x, gx, X, F, i, r), plain_only = state
+        gc = G(cand, params)
+        accept = restart | _ok(gc, admissible)
+        zeros = jnp.zeros((k, n), cand.dtype)
+        X, F = jnp.where(restart, zeros, X), jnp.where(restart, zeros, F)
+        i = jnp.where(restart, 0, i + 1)
+        x, gx = jnp.where(accept, cand, x), jnp.where(accept, gc, gx)
+        r = jnp.where(accept, _residual(x, gx), r)
+        X = jnp.where(accept, jnp.roll(X, -1, axis=0).at[-1].set(x), X)
+        F = jnp.where(accept, jnp.roll(F, -1, axis=0).at[-1].set(gx - x), F)
+        total = total + ~restart
+        lost = ~jnp.isfinite(r) | (i >= settings.max_iter) | (~accept & plain_only)  # even the plain step lost
+        switch = lost & ~(r <= settings.tol) & (start + 1 < S)
+        nxt = propose(x, gx, X, F, i, ~accept)
+        cand = jnp.where(switch, starts[jnp.minimum(start + 1, S - 1)], nxt)
+        return start + switch, total, switch, cand, (x, gx, X, F, i, r), ~accept
 
     def cond(state):
-        start, _, (*_, i, r) = state
-        return ~(r <= settings.tol) & (((i < settings.max_iter) & jnp.isfinite(r)) | (start + 1 < S))
+        start, _, restart, _, (*_, i, r), _ = state
+        return restart | (~(r <= settings.tol) & (((i < settings.max_iter) & jnp.isfinite(r)) | (start + 1 < S)))
 
-    state = (jnp.asarray(0), jnp.asarray(0), fresh(starts[0]))
-    start, total, (x, gx, *_, i, r) = jax.lax.while_loop(cond, body, state)
+    zeros = jnp.zeros((k, n), starts.dtype)
+    inner = (starts[0], starts[0], zeros, zeros, jnp.asarray(0), jnp.asarray(jnp.inf, starts.dtype))
+    state = (jnp.asarray(0), jnp.asarray(0), jnp.asarray(True), starts[0], inner, jnp.asarray(False))
+    _, total, _, _, (x, *_, r), _ = jax.lax.while_loop(cond, body, state)
     return Solution(x, (r <= settings.tol) & _ok(x, admissible), r, total)
 
 
