@@ -33,7 +33,7 @@ class Classification(FixedPointScenario):
     Theory: the replica fixed point (hild.families.batch.glm, sign channel). Variables: m = w.w* / d,
     q = |w|^2 / d, eg = P(sign differs from the teacher's) = arccos(m / sqrt(q)) / pi, train_error (the fraction of training samples
     misclassified), train_loss (per sample), test_loss (E l(y, w.x / sqrt(d)) on a fresh sample), V and the
-    conjugates. Simulation: the exact minimiser (hild.families.batch.erm: Newton for smooth losses, the dual
+    conjugates. Simulation: the exact minimiser (hild.families.batch.erm: L-BFGS then Newton for smooth losses, the dual
     for the hinge).
 
     **Arguments:** `loss`: "logistic", "hinge" or a JAX function l(y, z) convex and twice differentiable in z;
@@ -101,7 +101,7 @@ class Classification(FixedPointScenario):
     def simulate(self, *, d: int = 200, seeds: int = 4, seed: int = 0) -> xr.Dataset:
         """The exact minimiser at dimension d on n = round(alpha d) samples per integer seed (float64, seeds
         vmapped): m, q, eg (exact for the trained w), train_error, train_loss, test_loss over `seed`, and the
-        solver's accuracy `solver_residual` (Newton: gradient norm; hinge: relative duality gap)."""
+        solver's accuracy `solver_residual` (smooth losses: gradient norm; hinge: relative duality gap)."""
         self.check_simulation(d=d, seeds=seeds, seed=seed)
         seed_list = seeds_of(seeds, seed)
         n = round(self.alpha * d)
