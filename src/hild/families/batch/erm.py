@@ -37,6 +37,9 @@ def lbfgs(loss: Loss, X, y, lam, steps: int = LBFGS_STEPS):
     """L-BFGS (optax.lbfgs, memory LBFGS_MEMORY) from w = 0 until the gradient norm is below GRADIENT_TOL sqrt(n)
     (at most `steps` steps).
 
+    **Arguments:** `loss`: a smooth `Loss` (`value` differentiable in z); `X` (n, d); `y` (n,); `lam` (> 0);
+    `steps`.
+
     **Returns:** (w, the final gradient norm)."""
     import optax
 
@@ -63,6 +66,8 @@ def lbfgs(loss: Loss, X, y, lam, steps: int = LBFGS_STEPS):
 def newton(loss: Loss, X, y, lam, steps: int = NEWTON_STEPS, w0=None):
     """Newton's method with Armijo backtracking from `w0` (default 0) for a twice-differentiable loss, until the
     gradient norm is below GRADIENT_TOL sqrt(n) (at most `steps` steps; none if `w0` already meets it).
+
+    **Arguments:** `loss`: a `Smooth` loss; `X` (n, d); `y` (n,); `lam` (> 0); `steps`; `w0` (d,) or None.
 
     **Returns:** (w, the final gradient norm)."""
     n, d = X.shape
@@ -95,6 +100,9 @@ def newton(loss: Loss, X, y, lam, steps: int = NEWTON_STEPS, w0=None):
 
 def svm_dual(X, y, lam, steps: int = DUAL_STEPS):
     """The hinge loss's ERM through its dual (module docstring), by FISTA.
+
+    **Arguments:** `X` (n, d); `y` (n,) in {-1, 1}; `lam` (> 0); `steps`: FISTA's iterations.
+
     **Returns:** (w, the relative duality gap)."""
     n, d = X.shape
     Z = (y[:, None] * X) / jnp.sqrt(d)  # rows y_mu x_mu / sqrt(d)
@@ -118,8 +126,12 @@ def svm_dual(X, y, lam, steps: int = DUAL_STEPS):
 
 
 def fit(loss: Loss, X, y, lam):
-    """The minimiser for `loss` (hinge: `svm_dual`; otherwise `lbfgs`, then `newton` from its result) and its
-    accuracy (gradient norm or relative duality gap)."""
+    """The minimiser of sum_mu l(y_mu, w.x_mu / sqrt(d)) + (lam / 2)|w|^2 (hinge: `svm_dual`; otherwise `lbfgs`,
+    then `newton` from its result).
+
+    **Arguments:** `loss`: a `Loss`; `X` (n, d); `y` (n,); `lam` (> 0).
+
+    **Returns:** (w, its accuracy: the gradient norm, or the hinge's relative duality gap)."""
     if isinstance(loss, Hinge):
         return svm_dual(X, y, lam)
     return newton(loss, X, y, lam, w0=lbfgs(loss, X, y, lam)[0])

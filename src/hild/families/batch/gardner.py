@@ -73,7 +73,11 @@ def gardner_margin(alpha):
 
 def rs_stability(kappa):
     """The de Almeida-Thouless eigenvalue of the RS solution at capacity, 1 - alpha_c(kappa) Phi(kappa): >= 0 where
-    RS holds (kappa >= 0; 0 at kappa = 0, where Cover's count is marginal), < 0 where it is unstable (kappa < 0)."""
+    RS holds (kappa >= 0; 0 at kappa = 0, where Cover's count is marginal), < 0 where it is unstable (kappa < 0).
+
+    **Arguments:** `kappa`: the margin (real, any shape).
+
+    **Returns:** the eigenvalue, of kappa's shape."""
     k = np.asarray(kappa, dtype=float)
     out = 1.0 - gardner_capacity(k) * _normal().cdf(k)
     return float(out) if np.ndim(out) == 0 else out
@@ -81,7 +85,11 @@ def rs_stability(kappa):
 
 def cover_probability(d: int, patterns):
     """Cover's exact probability that `patterns` random points in general position in d dimensions, with random
-    labels, are linearly separable through the origin: 2^(1-P) sum_{k<d} C(P-1, k) = P(Bin(P-1, 1/2) <= d-1)."""
+    labels, are linearly separable through the origin: 2^(1-P) sum_{k<d} C(P-1, k) = P(Bin(P-1, 1/2) <= d-1).
+
+    **Arguments:** `d` (>= 1); `patterns`: P (integers, any shape).
+
+    **Returns:** the probability, of patterns' shape."""
     from scipy.stats import binom
 
     p = np.asarray(patterns)
@@ -95,7 +103,11 @@ def _patterns(alpha: float, d: int) -> int:
 def largest_margin(A: np.ndarray) -> float:
     """max_{|u| = 1} min_mu (A u)_mu for signed patterns A (rows y_mu xi_mu): 1 / |w| for the least-norm w with
     A w >= 1, by the least-distance program's NNLS (Lawson & Hanson ch. 23: with E = [A^T; 1^T] and f = e_{d+1},
-    r = E u - f at the NNLS solution u gives w = -r_{1..d} / r_{d+1}); -inf where no w has A w > 0 (r = 0)."""
+    r = E u - f at the NNLS solution u gives w = -r_{1..d} / r_{d+1}).
+
+    **Arguments:** `A` (P, d): the signed patterns.
+
+    **Returns:** the largest margin kappa_max (float); -inf where no w has A w > 0 (r = 0)."""
     from scipy.optimize import nnls
 
     P, d = A.shape
@@ -112,7 +124,11 @@ def largest_margin(A: np.ndarray) -> float:
 
 def largest_margins(d: int, alpha: float, seeds: int, seed: int = 0) -> np.ndarray:
     """`largest_margin` of each seed's sample of P = round(alpha d) patterns xi ~ N(0, I_d) with labels +-1
-    (float64; -inf where the sample is not separable). Seed s draws from numpy's default_rng(s)."""
+    (float64). Seed s draws from numpy's default_rng(s).
+
+    **Arguments:** `d` (>= 1); `alpha` (> 0): patterns per dimension; `seeds` (>= 1); `seed`: the first seed.
+
+    **Returns:** an array (seeds,) of largest margins; -inf where the sample is not separable."""
     P = _patterns(alpha, d)
     out = np.empty(seeds)
     for i, s in enumerate(range(seed, seed + seeds)):  # one active-set solve per sample: not vectorisable

@@ -29,7 +29,11 @@ NEWTON = 6
 
 class Loss:
     """A convex loss: `value(y, z)`, and `prox(y, omega, V) -> (z, dz)` (the proximal point and its derivative
-    in omega), elementwise and vmappable. `name` names it in results."""
+    in omega), elementwise and vmappable. `name` names it in results.
+
+    **Arguments:** of `prox`, `y` (the labels), `omega` (the fields), `V` (> 0), broadcast to one shape.
+
+    **Returns:** of `prox`, (z, dz), each of the broadcast shape."""
 
     name: str = ""
 
@@ -42,7 +46,9 @@ class Loss:
 
 @dataclass(frozen=True)
 class Square(Loss):
-    """l = (y - z)^2 / 2: prox = (omega + V y) / (1 + V), d prox = 1 / (1 + V)."""
+    """l = (y - z)^2 / 2: prox = (omega + V y) / (1 + V), d prox = 1 / (1 + V).
+
+    **Arguments:** none (`name` = "square"). **Returns:** of `prox`, (z, dz) as in `Loss`."""
 
     name: str = "square"
 
@@ -56,7 +62,9 @@ class Square(Loss):
 @dataclass(frozen=True)
 class Hinge(Loss):
     """l = max(0, 1 - y z), y = +-1: prox = omega where y omega >= 1, omega + V y where y omega <= 1 - V, y between
-    (d prox = 1, 1, 0)."""
+    (d prox = 1, 1, 0).
+
+    **Arguments:** none (`name` = "hinge"). **Returns:** of `prox`, (z, dz) as in `Loss`."""
 
     name: str = "hinge"
 
@@ -73,7 +81,11 @@ class Hinge(Loss):
 @dataclass(frozen=True)
 class Smooth(Loss):
     """Any twice-differentiable convex loss given as a JAX function `fn(y, z)` (scalars): the bracketed prox of
-    the module docstring, derivatives by `jax.grad`."""
+    the module docstring, derivatives by `jax.grad`.
+
+    **Arguments:** `fn(y, z)`: the loss, convex in z; `name`: its name in results (default "custom").
+
+    **Returns:** of `prox`, (z, dz) as in `Loss`, the optimality condition solved to rounding."""
 
     fn: Callable = None
     name: str = "custom"
@@ -120,13 +132,19 @@ def _logistic(y, z):
 
 
 def Logistic() -> Smooth:
-    """l = log(1 + exp(-y z)), bracketed prox (`Smooth`)."""
+    """l = log(1 + exp(-y z)), bracketed prox (`Smooth`).
+
+    **Returns:** a `Smooth` loss named "logistic"."""
     return Smooth(_logistic, "logistic")
 
 
 def loss(spec) -> Loss:
-    """A `Loss` from "square", "logistic", "hinge", a `Loss`, or a JAX function fn(y, z) (convex in z, twice
-    differentiable); ValueError otherwise."""
+    """A `Loss` from its specification.
+
+    **Arguments:** `spec`: "square", "logistic", "hinge", a `Loss`, or a JAX function fn(y, z) (convex in z,
+    twice differentiable).
+
+    **Returns:** the `Loss`; ValueError for anything else."""
     if isinstance(spec, Loss):
         return spec
     if isinstance(spec, str):

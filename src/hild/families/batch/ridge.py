@@ -23,7 +23,11 @@ __all__ = ["Ridge", "deterministic_equivalent", "power_law", "ridge_fit"]
 
 
 def power_law(d: int, exponent: float = 1.0) -> np.ndarray:
-    """Covariance eigenvalues s_k = k^-exponent (k = 1 .. d), rescaled to mean 1 (tr Sigma = d)."""
+    """Covariance eigenvalues s_k = k^-exponent (k = 1 .. d), rescaled to mean 1 (tr Sigma = d).
+
+    **Arguments:** `d` (>= 1); `exponent` (>= 0; 0: isotropic).
+
+    **Returns:** an array (d,), decreasing."""
     s = np.arange(1, check.integer("d", d, 1) + 1, dtype=float) ** -check.real("exponent", exponent, 0.0)
     return s / s.mean()
 
@@ -32,7 +36,12 @@ def deterministic_equivalent(alpha, lam, noise, eigenvalues, teacher) -> float:
     """The excess risk of ridge from its deterministic equivalent (Hastie et al., arXiv 1903.08560, in this
     module's units): kappa solves lam = kappa (alpha - (1/d) sum s / (s + kappa)); with df2 = (1/n) sum s^2 /
     (s + kappa)^2, bias = (kappa^2 / d) sum theta^2 s / (s + kappa)^2 / (1 - df2), variance = noise^2 df2 /
-    (1 - df2). lam > 0."""
+    (1 - df2).
+
+    **Arguments:** `alpha` = n / d (> 0); `lam` (> 0); `noise`: the label noise's standard deviation;
+    `eigenvalues` s (d,); `teacher` theta (d,): the teacher's components in the eigenbasis.
+
+    **Returns:** the excess risk bias + variance (float)."""
     from scipy.optimize import brentq
 
     s, th = np.asarray(eigenvalues, float), np.asarray(teacher, float)
@@ -45,7 +54,11 @@ def deterministic_equivalent(alpha, lam, noise, eigenvalues, teacher) -> float:
 
 
 def ridge_fit(X, y, lam):
-    """w = (X^T X / d + lam I)^-1 X^T y / sqrt(d) (X: n x d)."""
+    """The ridge estimator w = (X^T X / d + lam I)^-1 X^T y / sqrt(d) in closed form.
+
+    **Arguments:** `X` (n, d); `y` (n,); `lam` (> 0, or >= 0 with X^T X invertible).
+
+    **Returns:** w (d,), a JAX array."""
     n, d = X.shape
     A = X.T @ X / d + lam * jnp.eye(d, dtype=X.dtype)
     return jnp.linalg.solve(A, X.T @ y / jnp.sqrt(d))

@@ -40,8 +40,10 @@ class Settings:
 
 
 class Solution(NamedTuple):
-    """A solve's outcome: the last iterate `x`, `converged` (bool), `residual` (the relative residual of the
-    last iterate) and `iterations`, each with the batch shape of the call."""
+    """A solve's outcome, each field with the batch shape of the call.
+
+    **Returns:** (its fields) `x`, the last iterate; `converged` (bool); `residual`, the relative residual
+    max_i |G(x)_i - x_i| / (1 + |x_i|) of the last iterate; `iterations`, the steps taken over every start."""
 
     x: Any
     converged: Any

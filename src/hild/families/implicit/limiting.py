@@ -25,7 +25,11 @@ __all__ = ["minimum", "pair_responses", "stationary", "transition"]
 
 
 def minimum(X, y, weight_decay):
-    """(w*, H, K): the regularised least-squares minimum w* = K^{-1} X^T y / n, H = X^T X / n, K = H + wd I."""
+    """The regularised least-squares minimum w* = K^{-1} X^T y / n, with H = X^T X / n and K = H + wd I.
+
+    **Arguments:** `X` (n, d); `y` (n,); `weight_decay` (>= 0).
+
+    **Returns:** (w*, H, K): arrays (d,), (d, d), (d, d)."""
     n, d = X.shape
     H = X.T @ X / n
     K = H + weight_decay * np.eye(d)
@@ -33,8 +37,12 @@ def minimum(X, y, weight_decay):
 
 
 def transition(k, lr, momentum):
-    """The heavy-ball transition of each mode of curvature k: (modes, 2, 2) matrices [[1 - lr k, -lr beta],
-    [k, beta]] acting on (delta, v)."""
+    """The heavy-ball transition of each mode of curvature k: the matrices [[1 - lr k, -lr beta], [k, beta]]
+    acting on (delta, v) (v <- beta v + k delta, delta <- delta - lr v).
+
+    **Arguments:** `k`: the curvatures (any shape); `lr` (> 0); `momentum` beta in [0, 1).
+
+    **Returns:** an array of shape k.shape + (2, 2)."""
     k = np.asarray(k, float)
     A = np.empty(k.shape + (2, 2))
     A[..., 0, 0], A[..., 0, 1] = 1 - lr * k, -lr * momentum
@@ -45,7 +53,11 @@ def transition(k, lr, momentum):
 def pair_responses(k, lr, momentum):
     """The stationary 2 x 2 block C_ab = A_a C_ab A_b^T + b b^T of every pair of modes (a, b) under a unit noise
     source (b = (-lr, 1)): (modes, modes, 2, 2), from one batched 4 x 4 solve (row-major vec: vec(A C B^T) =
-    (A kron B) vec C)."""
+    (A kron B) vec C).
+
+    **Arguments:** `k`: the d curvatures; `lr`; `momentum` (as in `transition`).
+
+    **Returns:** an array (d, d, 2, 2): C_ab for every pair of modes."""
     A = transition(k, lr, momentum)
     d = A.shape[0]
     kron = np.einsum("aij,bkl->abikjl", A, A).reshape(d, d, 4, 4)

@@ -22,7 +22,11 @@ __all__ = ["gradient_descent", "flow", "initial", "loss"]
 
 
 def loss(theta, target):
-    """L(a, b) = (a.b - target)^2 / 2 with theta = (a, b) (each of length K)."""
+    """L(a, b) = (a.b - target)^2 / 2 with theta = (a, b) (each of length K).
+
+    **Arguments:** `theta` (2K,); `target` (real).
+
+    **Returns:** the loss (a JAX scalar)."""
     a, b = jnp.split(theta, 2)
     return 0.5 * (jnp.dot(a, b) - target) ** 2
 
@@ -33,20 +37,34 @@ def _modified(theta, target, lr):
 
 
 def initial(K: int, scale: float, seeds) -> np.ndarray:
-    """Each integer seed's start theta0 = scale z, z ~ N(0, I_2K) (NumPy's generator): (seeds, 2K)."""
+    """Each integer seed's start theta0 = scale z, z ~ N(0, I_2K), drawn by NumPy's default_rng(seed).
+
+    **Arguments:** `K` (>= 1): the width; `scale` (> 0); `seeds`: the integer seeds.
+
+    **Returns:** an array (len(seeds), 2K)."""
     return np.stack([scale * np.random.default_rng(int(s)).standard_normal(2 * K) for s in seeds])
 
 
 def gradient_descent(theta0, target: float, lr: float, steps: int, every: int) -> np.ndarray:
-    """GD from every start in theta0 (seeds, 2K), float64: theta at steps 0, every, ..., steps (seeds, records, 2K).
-    One compilation per number of records and shape (lr, target and every are traced)."""
+    """Gradient descent theta <- theta - lr grad L from every start, in float64. One compilation per number of
+    records and shape (lr, target and every are traced).
+
+    **Arguments:** `theta0` (seeds, 2K); `target`; `lr` (> 0); `steps`; `every`: the record interval (divides
+    steps).
+
+    **Returns:** theta at steps 0, every, ..., steps: an array (seeds, steps // every + 1, 2K)."""
     with jax.enable_x64(True):
         return np.asarray(_descent(steps // every)(jnp.asarray(theta0, jnp.float64), target, lr, every))
 
 
 def flow(theta0, target: float, lr: float, ts, modified: bool, rtol: float = 1e-11, atol: float = 1e-13):
     """Gradient flow (modified=False) or the modified flow of L + (lr/4)|grad L|^2 (modified=True) from every start
-    in theta0 (seeds, 2K), by diffrax (Dopri8, adaptive, float64): theta at the times ts (seeds, len(ts), 2K)."""
+    in theta0, by diffrax (Dopri8, adaptive, float64; arXiv 2009.11162 for the modified flow).
+
+    **Arguments:** `theta0` (seeds, 2K); `target`; `lr` (> 0): enters only the modified flow; `ts`: the times
+    (lr x steps); `modified`; `rtol`, `atol`: the step controller's tolerances.
+
+    **Returns:** theta at the times ts: an array (seeds, len(ts), 2K)."""
     with jax.enable_x64(True):
         return np.asarray(_flow(bool(modified), rtol, atol)(jnp.asarray(theta0, jnp.float64), target, lr,
                                                              jnp.asarray(ts, jnp.float64)))
