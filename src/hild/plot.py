@@ -436,7 +436,8 @@ def _crossings(values: np.ndarray, positions: np.ndarray, levels, log_values: bo
 
 def phase_diagram(values: xr.DataArray, x: str, y: str, contours: xr.DataArray | None = None, levels=None,
                   boundary: xr.DataArray | None = None, label: str = "", title: str = "", log: bool = True,
-                  discrete=(), unconverged: xr.DataArray | None = None):
+                  discrete=(), unconverged: xr.DataArray | None = None, points: xr.DataArray | None = None,
+                  points_label: str = "simulation"):
     """A two-parameter sweep as a heat map of `values` over (x, y), one cell per grid point, with theory lines
     on top: `contours` (a DataArray on the same grid) at `levels`, dashed, and `boundary` (a boolean
     DataArray, e.g. where the theory diverges) drawn along the cell edges between its True and False cells.
@@ -444,7 +445,11 @@ def phase_diagram(values: xr.DataArray, x: str, y: str, contours: xr.DataArray |
     `discrete`: the axes (of x, y) that take separate values only (integers such as K, categories): ticks at
     their values, and the theory never interpolated between them: its level crossings along the other axis
     are drawn within each cell, or, with both axes discrete, its value is written in each cell.
-    `unconverged` (boolean, same grid): the points whose theory (a fixed point) did not converge, crossed out."""
+    `unconverged` (boolean, same grid): the points whose theory (a fixed point) did not converge, crossed out.
+    `points` (a DataArray over (x, y) on a grid of its own, numeric axes): values drawn on top as discs in the
+    same colours, so that a point that disagrees with the field around it stands out; NaN points are left out.
+
+    **Returns:** a matplotlib Figure; ValueError for `points` on a categorical axis."""
     from matplotlib.colors import LogNorm
 
     with plt.rc_context(STYLE):
@@ -500,6 +505,15 @@ def phase_diagram(values: xr.DataArray, x: str, y: str, contours: xr.DataArray |
                          for j in range(b.shape[1]) if b[i, j] != b[i + 1, j]]
             for sx, sy in segments:
                 ax.plot(sx, sy, "-", color="k", lw=2, solid_capstyle="butt")
+        if points is not None:
+            if X["labels"] is not None or Y["labels"] is not None:
+                raise ValueError("points: a categorical axis has no positions to draw points at")
+            p = points.transpose(y, x)
+            py, px = np.meshgrid(p[y].values, p[x].values, indexing="ij")
+            shown = np.isfinite(p.values)
+            ax.scatter(px[shown], py[shown], c=p.values[shown], norm=mesh.norm, cmap=mesh.cmap, s=36,
+                       edgecolors="w", linewidths=0.9, zorder=3, label=points_label)
+            ax.legend(loc="best", fontsize=6)
         if unconverged is not None and bool(unconverged.any()):
             u = unconverged.transpose(y, x).fillna(False).values.astype(bool)
             i, j = np.nonzero(u)

@@ -100,6 +100,24 @@ def test_sweeps_of_a_point_scenario_give_its_grid_and_a_phase_diagram(shrinkage,
     assert figure(tmp_path / "store", "m", select={"lam": 0.5}) is not None  # curves over mu, one per d
 
 
+def test_a_theory_field_with_another_stores_simulation_on_top(shrinkage, tmp_path):
+    from hild.sweep import Grid, Sizes, parse_axis, run_sweep
+    from hild.sweep.figure import figure
+
+    fine = Grid("test.shrinkage", axes=(parse_axis("mu=1:3:9"), parse_axis("lam=0.1:0.9:9")))
+    coarse = Grid("test.shrinkage", axes=(parse_axis("mu=1:3:3"), parse_axis("lam=0.25,0.5,1.0")))
+    run_sweep(fine, tmp_path / "fine")  # theory only
+    run_sweep(coarse, tmp_path / "coarse", Sizes([50], seeds=2))
+    fig = figure(tmp_path / "fine", "m", points=tmp_path / "coarse")
+    ax = fig.axes[0]
+    mesh, discs = ax.collections[0], ax.collections[-1]
+    assert mesh.get_array().shape == (9, 9) and "theory" in fig.axes[1].get_ylabel()
+    assert len(discs.get_offsets()) == 9  # the 3 x 3 simulated points, none left out
+    assert discs.norm is mesh.norm and "d = 50, 2 seeds" in ax.get_title()
+    with pytest.raises(ValueError, match="holds no simulation"):
+        figure(tmp_path / "coarse", "m", points=tmp_path / "fine")
+
+
 def test_hild_run_of_a_point_scenario(shrinkage, tmp_path):
     from hild.cli import app
 

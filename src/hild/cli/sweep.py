@@ -20,7 +20,9 @@ from hild.cli import app, err_console, fail, out_console
 
 def example_settings(cls) -> dict:
     """The constructor arguments that make the model's example(): its required fields, and every field in
-    which the example differs from a scenario built from those alone."""
+    which the example differs from a scenario built from those alone.
+
+    **Arguments:** `cls`: a scenario class. **Returns:** a dict field name -> value."""
     example = cls.example()
     required = {f.name: getattr(example, f.name) for f in dataclasses.fields(cls) if f.init
                 and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
@@ -45,7 +47,9 @@ def _parse_fixed(items) -> dict:
 
 
 def build(cls):
-    """The `hild sweep MODEL` command of a scenario class."""
+    """The `hild sweep MODEL` command of a scenario class.
+
+    **Arguments:** `cls`: a registered scenario class. **Returns:** a click command."""
     from hild.cli.run import LIMIT_OPTIONS, _flag, _show, command, run_options
 
     shared = {name: default for name, (where, default) in run_options(cls).items() if where == "both"}
@@ -220,9 +224,13 @@ def plot(store: Path = typer.Argument(..., help="Sweep store directory."),
          variable: str = typer.Option("eg", help="Variable to draw."),
          at: Optional[float] = typer.Option(None, help="Value of the model's axis to draw (default: the last)."),
          select: list[str] = typer.Option([], "--select", help="Fix a parameter: NAME=VALUE (repeatable)."),
-         out: Optional[Path] = typer.Option(None, help="Figure file (default: STORE/figure.png).")) -> None:
-    """Draw a sweep: curves for one free parameter, a phase diagram with theory lines for two. Damaged points
-    are left out and named; the grid drawn is the one the data were computed on."""
+         out: Optional[Path] = typer.Option(None, help="Figure file (default: STORE/figure.png)."),
+         points: Optional[Path] = typer.Option(None, help="A second store of the same sweep whose simulation is "
+                                                          "drawn as points on this store's theory (two parameters).")
+         ) -> None:
+    """Draw a sweep: curves for one free parameter, a phase diagram with theory lines for two (with --points, the
+    theory as the field and another store's simulation on top). Damaged points are left out and named; the grid
+    drawn is the one the data were computed on."""
     import warnings
 
     from hild.plot import save
@@ -236,7 +244,7 @@ def plot(store: Path = typer.Argument(..., help="Sweep store directory."),
             raise ValueError(f"store: {store} is read-only; write the figure elsewhere with --out FILE")
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            fig = figure(store, variable=variable, at=at, select=_parse_fixed(select))
+            fig = figure(store, variable=variable, at=at, select=_parse_fixed(select), points=points)
     except ValueError as e:
         fail(str(e))
     for w in caught:

@@ -21,7 +21,9 @@ xr = lazy.module("xarray")
 
 
 class SweepWarning(UserWarning):
-    """Something a reader of a sweep's figure must know: damaged points left out, a sweep.json that disagrees."""
+    """Something a reader of a sweep's figure must know: damaged points left out, a sweep.json that disagrees.
+
+    **Arguments:** the warning's message (a UserWarning raised by `figure` through `warnings.warn`)."""
 
 
 NOMINAL = "theory from the nominal start (d → ∞)"
@@ -51,7 +53,27 @@ def _points(items: list[dict]) -> str:
     return "; ".join(", ".join(f"{k}={v}" for k, v in item["point"].items()) + f" ({item['reason']})" for item in items)
 
 
-def figure(store, variable: str = "eg", at: float | None = None, select: Mapping[str, Any] | None = None):
+def _points_on_top(other, spec: dict, reduce, size: str):
+    """The seed means of another store's simulation at its largest size, for `figure(points=...)`, and their label;
+    ValueError where that store is of another model or parameters, or holds no simulation."""
+    if other.spec["model"] != spec["model"] or set(other.spec["axes"]) != set(spec["axes"]):
+        raise ValueError(f"points: {other.path} sweeps {other.spec['model']} over {', '.join(other.spec['axes'])}; "
+                         f"the figure's store sweeps {spec['model']} over {', '.join(spec['axes'])}")
+    sim = other.read()[0]
+    if sim is None:
+        raise ValueError(f"points: {other.path} holds no simulation (a --theory-only sweep)")
+    da = reduce(sim, "the points' simulation")
+    if size in da.dims:
+        da = da.isel({size: -1})
+    sizes = other.sizes or {}
+    shown = int(da[size]) if size in da.coords else ""
+    seeds = sizes.get("seeds", "")
+    label = f"simulation, {size} = {shown}, {seeds} seed{'s' * (seeds != 1)}"
+    return da.mean("seed") if "seed" in da.dims else da, label
+
+
+def figure(store, variable: str = "eg", at: float | None = None, select: Mapping[str, Any] | None = None,
+           points=None):
     """The standard figure of a sweep store, at `at` along the model's axis (default: its last value; a point
     scenario has none).
 
@@ -60,7 +82,16 @@ def figure(store, variable: str = "eg", at: float | None = None, select: Mapping
     theory contours and the theory's divergence boundary as cell outlines; integer axes (K, M, depth ...)
     are drawn as separate cells. Fix the other parameters with `select`. Diverged seeds, missing and
     damaged points are left out; damaged points and a disagreeing sweep.json are warned about
-    (`warnings.warn`).
+    (`warnings.warn`). With `points` (a second store of the same model and parameters, e.g. a coarse grid with
+    simulations beside a fine `--theory-only` one), the heat map is this store's theory and the other store's
+    simulation means are drawn on top as discs in the same colours.
+
+    **Arguments:** `store`: a sweep store's directory; `variable` (default `eg`): a scalar data variable of the
+    results; `at`: the axis value (nearest); `select`: parameter -> value fixing grid parameters or the size
+    (numbers to the nearest grid value), leaving one or two free; `points`: a store directory or None.
+
+    **Returns:** a matplotlib Figure; ValueError for an unknown variable or selection, or more than two free
+    parameters.
     """
     from hild.core.registry import get
     from hild.core.scenario import Scenario
@@ -109,6 +140,9 @@ def figure(store, variable: str = "eg", at: float | None = None, select: Mapping
         return da.swap_dims(point=axes[0]) if "point" in da.dims else da
 
     th, sm = reduce(theory, "the theory"), reduce(sim, "the simulation")
+    on_top, on_top_label = None, ""
+    if points is not None:
+        on_top, on_top_label = _points_on_top(SweepStore(points), spec, reduce, size)
     mt = None
     if matched is not None and bool(matched["done"].any()):
         mt = reduce(matched, "the matched theory")
@@ -155,8 +189,13 @@ def figure(store, variable: str = "eg", at: float | None = None, select: Mapping
         unconverged = None
         if theory is not None and "converged" in theory:
             unconverged = ~_select(theory["converged"], select).astype(bool)
+        if on_top is not None:
+            if th is None:
+                raise ValueError(f"points: {store.path} has no theory to draw under the points")
+            values, source = th, nominal_label
+            title += f"\ndiscs: {on_top_label}"
         return phase_diagram(values, x, y, contours=lines, levels=levels, boundary=boundary, discrete=discrete,
-                             unconverged=unconverged,
+                             unconverged=unconverged, points=on_top, points_label=on_top_label,
                              label=f"{variable} ({source})", title=title + f"\ndashed: {lines_label}"
                              + ("; solid: where it diverges" if diverges else ""))
     raise ValueError(f"select: the sweep has {len(free)} free parameters ({', '.join(free)}); "
