@@ -34,7 +34,7 @@ jax = lazy.module("jax")
 jnp = lazy.module("jax.numpy")
 
 __all__ = ["ACTIVATIONS", "Activation", "activation", "expect", "gauss_hermite", "gaussian_points", "hermite_grid",
-           "hermite_points", "hermite_rule", "sign_disagreement"]
+           "hermite_points", "hermite_rule", "normal_panels", "sign_disagreement"]
 
 ACTIVATIONS: tuple[str, ...] = ("erf", "relu", "linear")
 
@@ -57,7 +57,11 @@ _TWO_PI = 2.0 * math.pi
 # --------------------------------------------------------------------------- cubature
 @functools.cache
 def hermite_rule(n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
-    """Gauss-Hermite nodes and weights for E over N(0, 1)."""
+    """Gauss-Hermite nodes and weights for E over N(0, 1).
+
+    **Arguments:** `n_nodes`: the number of nodes (>= 1).
+
+    **Returns:** (nodes, weights), two float64 arrays (n_nodes,), the weights summing to 1."""
     x, w = np.polynomial.hermite_e.hermegauss(n_nodes)
     return x, w / math.sqrt(2.0 * math.pi)
 
@@ -68,6 +72,10 @@ def hermite_points(C, n_nodes: int) -> tuple[jax.Array, np.ndarray]:
     ``C`` has shape (..., n, n) and may be singular: z = U sqrt(max(lambda, 0)) x with
     C = U diag(lambda) U^T (eigh), x on ``n_nodes`` standard-normal nodes per dimension, so
     that sum_p weights[p] f(z[..., p, :]) approximates E[f(z)].
+
+    **Arguments:** `C`: covariances (..., n, n), positive semi-definite; `n_nodes`: nodes per dimension.
+
+    **Returns:** (points (..., N, n), a JAX array; weights (N,), NumPy, summing to 1), N = n_nodes**n.
     """
     C = jnp.asarray(C)
     C = C.astype(jnp.result_type(C.dtype, float))
@@ -80,7 +88,10 @@ def hermite_points(C, n_nodes: int) -> tuple[jax.Array, np.ndarray]:
 def gauss_hermite(f: Callable, C, n_nodes: int) -> jax.Array:
     """E[f(z)] for z ~ N(0, C) by tensor-product Gauss-Hermite cubature (see ``hermite_points``).
 
-    ``f`` maps points of shape (..., n) to values of shape (...); the result has C's leading shape.
+    **Arguments:** `f`: maps points of shape (..., n) to values of shape (...); `C`: covariances (..., n, n),
+    positive semi-definite; `n_nodes`: nodes per dimension.
+
+    **Returns:** a JAX array of C's leading shape (...).
     """
     z, weights = hermite_points(C, n_nodes)
     return jnp.sum(f(z) * weights, axis=-1)
@@ -89,7 +100,11 @@ def gauss_hermite(f: Callable, C, n_nodes: int) -> jax.Array:
 def sign_disagreement(R, Q, T=1.0, xp=None):
     """P(sign lam != sign nu) = arccos(R / sqrt(Q T)) / pi for centred Gaussian fields of variances Q, T and
     covariance R (Sheppard 1899): the test error of a sign student against a sign teacher; 1/2 where Q = 0.
-    xp: jax.numpy (default) or numpy. Broadcasts."""
+
+    **Arguments:** `R`: the covariance; `Q`, `T` (default 1): the variances (>= 0); arrays that broadcast;
+    `xp`: jax.numpy (default) or numpy.
+
+    **Returns:** the probability in [0, 1], an array of the broadcast shape (of `xp`'s kind)."""
     xp = jnp if xp is None else xp
     V = Q * T
     cosine = xp.where(V > 0, R / xp.sqrt(xp.maximum(V, 1e-300)), 0.0)
@@ -126,6 +141,25 @@ def _split_points(L, m, nodes: int):
     return z, weight
 
 
+def normal_panels(std, cuts, nodes: int):
+    """A rule for E[f(omega)], omega ~ N(0, std^2), exact on each side of the points `cuts` where f has a kink or
+    a jump: [-EDGE std, EDGE std] cut at each of `cuts` (sorted, clipped into it), each panel by `nodes`
+    Gauss-Legendre nodes, so that no node straddles a cut (a Gauss-Hermite rule converges only algebraically
+    across one). Pure JAX (std and cuts may be traced).
+
+    **Arguments:** `std` (> 0); `cuts` (k,): the cut points; `nodes`: nodes per panel.
+
+    **Returns:** points and weights, each ((k + 1) nodes,); the weights sum to 1 up to the tails beyond EDGE."""
+    x, w = (jnp.asarray(a) for a in _legendre(nodes))
+    edge = EDGE * jnp.asarray(std)
+    inner = jnp.sort(jnp.clip(jnp.asarray(cuts, edge.dtype), -edge, edge))
+    edges = jnp.concatenate([-edge[None], inner, edge[None]])
+    lo, half = edges[:-1], (edges[1:] - edges[:-1]) / 2
+    points = (lo + half)[:, None] + half[:, None] * x
+    weights = half[:, None] * w * jnp.exp(-points ** 2 / (2 * std ** 2)) / (math.sqrt(2 * math.pi) * std)
+    return points.reshape(-1), weights.reshape(-1)
+
+
 PRUNE = 1e-10
 """Tensor Gauss-Hermite points whose weight is below PRUNE x the largest are dropped: in four dimensions this
 keeps 23360 of 65536 points at 16 nodes and 38032 of 160000 at 20, and changes the committee's moments
@@ -135,7 +169,12 @@ keeps 23360 of 65536 points at 16 nodes and 38032 of 160000 at 20, and changes t
 @functools.cache
 def hermite_grid(axes: int, nodes: int, prune: float = PRUNE) -> tuple[np.ndarray, np.ndarray]:
     """Tensor-product Gauss-Hermite rule for N(0, I_axes) without the points whose weight is below prune x the
-    largest (PRUNE), the rest renormalised to sum to 1: points (N, axes) and weights (N,), NumPy."""
+    largest (PRUNE), the rest renormalised to sum to 1.
+
+    **Arguments:** `axes`: the dimension (>= 0); `nodes`: nodes per axis; `prune` (default PRUNE): the relative
+    weight below which points are dropped.
+
+    **Returns:** points (N, axes) and weights (N,), NumPy float64."""
     if axes == 0:
         return np.zeros((1, 0)), np.ones(1)
     x, w = hermite_rule(nodes)
@@ -186,7 +225,12 @@ def gaussian_points(mean, cov, splits: tuple[int, ...], nodes: int):
 
 
 def expect(f: Callable, mean, cov, splits: tuple[int, ...] = (), nodes: int = 24):
-    """E[f(Y)] for Y ~ N(mean, cov) by `gaussian_points` (f maps one point (n,) to a scalar or an array)."""
+    """E[f(Y)] for Y ~ N(mean, cov) by `gaussian_points`.
+
+    **Arguments:** `f`: maps one point (n,) to a scalar or an array (vmapped over points); `mean` (n,), `cov`
+    (n, n): the Gaussian; `splits`: the fields at whose zero f jumps; `nodes` (default 24): nodes per axis.
+
+    **Returns:** a JAX array of the shape of f's value."""
     y, w = gaussian_points(mean, cov, splits, nodes)
     return jnp.tensordot(w, jax.vmap(f)(y), axes=1)
 
@@ -215,6 +259,10 @@ class Activation:
 
     The base class integrates any elementwise JAX function ``fn`` by Gauss-Hermite
     cubature (``CUBATURE_NODES``), with g' = ``jax.grad(fn)`` applied elementwise.
+
+    **Arguments:** `name`: its name (in parameters and figures); `fn`: an elementwise JAX function.
+
+    **Returns:** `I2(C, a, b)`, `J2`, `I3`, `I4` give JAX arrays of the broadcast shape of the index arrays.
     """
 
     name: str
@@ -502,7 +550,12 @@ _BUILTIN: dict[str, Activation] = {
 
 
 def activation(spec: str | Callable | Activation) -> Activation:
-    """The Activation for a built-in name, an elementwise JAX function, or an Activation."""
+    """The Activation for a built-in name, an elementwise JAX function, or an Activation.
+
+    **Arguments:** `spec`: 'erf', 'relu', 'linear' (closed forms), an elementwise JAX function (cubature) or an
+    Activation (returned as is).
+
+    **Returns:** an `Activation`; ValueError for another name."""
     if isinstance(spec, Activation):
         return spec
     if isinstance(spec, str):
@@ -534,7 +587,11 @@ UNIFORM_NODES = 141
 @functools.cache
 def uniform_rule(n_nodes: int = UNIFORM_NODES, half_width: float = 7.0) -> tuple[np.ndarray, np.ndarray]:
     """Nodes x and weights w of E[f(x)], x ~ N(0, 1), as the trapezoid rule on a uniform grid of
-    [-half_width, half_width] with weights exp(-x^2 / 2), normalised to sum to 1 (E[1] = 1 exactly)."""
+    [-half_width, half_width] with weights exp(-x^2 / 2), normalised to sum to 1 (E[1] = 1 exactly).
+
+    **Arguments:** `n_nodes` (default UNIFORM_NODES); `half_width` (default 7).
+
+    **Returns:** (x, w), two float64 arrays (n_nodes,)."""
     x = np.linspace(-half_width, half_width, n_nodes)
     w = np.exp(-x ** 2 / 2)
     return x, w / w.sum()
@@ -577,13 +634,21 @@ def expect_pair(f: Callable, q, p, g: Callable | None = None) -> np.ndarray:
 def relu_kernel(c) -> np.ndarray:
     """rho(c) = E[relu(u) relu(v)] / E[relu(u)^2] = (sqrt(1 - c^2) + c (pi - arccos c)) / pi for Gaussian
     fields of equal variance and correlation c (the degree-1 arc-cosine kernel, Cho & Saul 2009;
-    E[relu(u)^2] = q / 2). rho(1) = 1, rho(0) = 1 / pi."""
+    E[relu(u)^2] = q / 2). rho(1) = 1, rho(0) = 1 / pi.
+
+    **Arguments:** `c`: correlations (an array; clipped to [-1, 1]).
+
+    **Returns:** rho, a float64 array of the shape of `c`."""
     c = np.clip(np.asarray(c, dtype=float), -1.0, 1.0)
     return (np.sqrt(1.0 - c ** 2) + c * (np.pi - np.arccos(c))) / np.pi
 
 
 def relu_step_kernel(c) -> np.ndarray:
     """E[relu'(u) relu'(v)] = P(u > 0, v > 0) = (pi - arccos c) / (2 pi) for fields of correlation c
-    (the degree-0 arc-cosine kernel, halved); 1/2 at c = 1, 1/4 at c = 0."""
+    (the degree-0 arc-cosine kernel, halved); 1/2 at c = 1, 1/4 at c = 0.
+
+    **Arguments:** `c`: correlations (an array; clipped to [-1, 1]).
+
+    **Returns:** a float64 array of the shape of `c`."""
     c = np.clip(np.asarray(c, dtype=float), -1.0, 1.0)
     return (np.pi - np.arccos(c)) / (2 * np.pi)

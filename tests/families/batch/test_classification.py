@@ -18,6 +18,16 @@ def test_fixed_point_matches_erm(loss, alpha, lam):
         assert abs(mean - float(th[v])) < 4 * se + 0.02 * abs(float(th[v])), (v, mean, se, float(th[v]))
 
 
+def test_the_hinge_with_flipped_labels_converges_fast_and_matches_erm():
+    # the channel sums meet at the hinge's kinks (Gauss-Legendre panels): before, Gauss-Hermite nodes across
+    # the kinks took 45,000 iterations here and put eg 0.029 above ERM (0.2734 against 0.2444 at d = 400)
+    sc = Classification(loss="hinge", alpha=3.0, lam=0.01, flip=0.1)
+    th, sim = sc.theory(), sc.simulate(d=100, seeds=6)
+    assert bool(th.converged) and int(th.iterations) < 500
+    mean, se = float(sim.eg.mean()), float(sim.eg.std(ddof=1)) / np.sqrt(6)
+    assert abs(mean - float(th.eg)) < 4 * se + 0.01, (mean, se, float(th.eg))
+
+
 def test_a_point_that_converges_only_with_continuation():
     sc = Classification(alpha=5.0, lam=1e-6)
     cold = sc.theory(continuation=False, max_iter=30)

@@ -116,7 +116,8 @@ class Classification(FixedPointScenario):
                 w, residual = erm.fit(L, X, y, self.lam)
                 h = X @ w / jnp.sqrt(d)
                 m, q = jnp.dot(w, w_star) / d, jnp.dot(w, w) / d
-                yy, om, weight, _ = glm.channel_nodes("sign", m, q, {"rho": 1.0, "noise": self.flip})
+                yy, om, weight, _ = glm.channel_nodes("sign", m, q, {"rho": 1.0, "noise": self.flip},
+                                                      glm.kinks_at(L, 0.0))
                 return {"m": m, "q": q, "eg": jnp.arccos(jnp.clip(m / jnp.sqrt(q), -1, 1)) / jnp.pi,
                         "train_error": jnp.mean(y * h <= 0), "train_loss": jnp.mean(L.value(y, h)),
                         "test_loss": jnp.sum(weight * L.value(yy, om)), "solver_residual": residual}

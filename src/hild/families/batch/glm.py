@@ -18,7 +18,8 @@ spectrum with its teacher components and random features by Gaussian equivalence
 (`Spectrum`). The channel expectations are Gauss-Hermite sums (hild.core.gaussian.hermite_rule): over
 (omega, y) for a linear teacher y = nu + noise xi (y | omega Gaussian), over omega with y = +-1 summed in closed
 form (Phi, phi of the teacher's conditional field) for a sign teacher whose labels are flipped with probability
-noise.
+noise; for a sign teacher and a loss with kinks (the hinge) omega is integrated by Gauss-Legendre panels that
+meet at the kinks (hild.core.gaussian.normal_panels), which a Gauss-Hermite sum converges across only slowly.
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from typing import NamedTuple
 import numpy as np
 
 from hild.core import lazy
-from hild.core.gaussian import hermite_rule
+from hild.core.gaussian import hermite_rule, normal_panels
 from hild.families.batch import solver
 from hild.families.batch.prox import Loss, Square
 
@@ -38,12 +39,14 @@ jax = lazy.module("jax")
 jnp = lazy.module("jax.numpy")
 jsp = lazy.module("jax.scipy.special")
 
-__all__ = ["CHANNELS", "NODES", "Spectrum", "channel_nodes", "fixed_points", "observables", "saddle_map"]
+__all__ = ["CHANNELS", "NODES", "Spectrum", "channel_nodes", "fixed_points", "kinks_at", "observables", "saddle_map"]
 
 CHANNELS = ("linear", "sign")
 NODES = {"omega": 96, "y": 32}
 """Gauss-Hermite nodes of the channel sums: over omega, and over y | omega for a linear teacher (square loss:
 exact, a polynomial; logistic on a sign teacher at alpha <= 10: changes below 1e-6 in eg from 64 to 96 nodes)."""
+PANEL_NODES = 24
+"""Gauss-Legendre nodes per panel of omega between a loss's kinks (sign teacher): E[max(0, 1 - omega)] to 1e-15."""
 STARTS = np.array([[0.1, 0.5, 1.0], [0.5, 1.0, 10.0], [0.01, 0.05, 0.1], [0.9, 1.0, 1000.0]])
 """Starting points (m / rho, q / rho, V) tried in order after a continuation's predecessor."""
 
@@ -73,18 +76,16 @@ class Spectrum(NamedTuple):
         return Spectrum(s, s ** 2 * th ** 2, np.full(p, 1.0 / p), float(np.sum(s * th ** 2) / p))
 
 
-def _sign_nodes(m, q, rho, flip, x, w):
-    """Sign teacher, each label flipped with probability `flip`: omega = sqrt(q) x; y = +-1 with P(y | omega) =
-    flip + (1 - 2 flip) Phi(y a), a = (m / q) omega / s, s^2 = rho - m^2 / q; the Stein weight of y is
-    (1 - 2 flip) y phi(a) / s."""
+def _sign_nodes(m, q, rho, flip, omega, w):
+    """Sign teacher, each label flipped with probability `flip`: nodes `omega` and weights `w` (N, 2) of
+    omega ~ N(0, q) for y = +1 (column 0) and y = -1 (column 1); P(y | omega) = flip + (1 - 2 flip) Phi(y a),
+    a = (m / q) omega / s, s^2 = rho - m^2 / q; the Stein weight of y is (1 - 2 flip) y phi(a) / s."""
     s = jnp.sqrt(jnp.maximum(rho - m ** 2 / q, 1e-14 * rho))
-    om = jnp.sqrt(q) * x
-    a = (m / q) * om / s
+    a = (m / q) * omega / s
     ys = jnp.array([1.0, -1.0])
-    y = jnp.broadcast_to(ys, om.shape + (2,))
-    omega = jnp.broadcast_to(om[:, None], y.shape)
-    weight = w[:, None] * (flip + (1 - 2 * flip) * jsp.ndtr(ys * a[:, None]))
-    score = w[:, None] * (1 - 2 * flip) * ys * jnp.exp(-a[:, None] ** 2 / 2) / (math.sqrt(2 * math.pi) * s)
+    y = jnp.broadcast_to(ys, omega.shape)
+    weight = w * (flip + (1 - 2 * flip) * jsp.ndtr(ys * a))
+    score = w * (1 - 2 * flip) * ys * jnp.exp(-a ** 2 / 2) / (math.sqrt(2 * math.pi) * s)
     return y, omega, weight, score
 
 
@@ -100,13 +101,27 @@ def _linear_nodes(m, q, rho, noise, x, w, xy, wy):
     return y, omega, weight, score
 
 
-def channel_nodes(channel: str, m, q, p):
+def channel_nodes(channel: str, m, q, p, kinks=None):
     """The channel's quadrature at (m, q): arrays y, omega (the training field), weight and Stein score of equal
     shape, so that E[g(y, omega)] = sum weight g and E[g (nu - m omega / q)] / (rho - m^2 / q) = sum score g.
-    `p` holds rho and noise (the linear channel's standard deviation; the sign channel's flip probability)."""
+    For a sign teacher and a loss whose prox has kinks, omega is integrated by Gauss-Legendre panels
+    (hild.core.gaussian.normal_panels, PANEL_NODES each) that meet at the kinks, separately for y = +1 and -1;
+    otherwise by Gauss-Hermite nodes.
+
+    **Arguments:** `channel` ("linear" or "sign"); `m`, `q`: the overlaps; `p`: holds rho and noise (the linear
+    channel's standard deviation; the sign channel's flip probability); `kinks(y) -> (k,)`: where in omega the
+    integrand is not smooth for label y (`Loss.kinks` at the point's V), or None.
+
+    **Returns:** (y, omega, weight, score), arrays of one shape."""
     x, w = (jnp.asarray(a) for a in hermite_rule(NODES["omega"]))
     if channel == "sign":
-        return _sign_nodes(m, q, p["rho"], p["noise"], x, w)
+        if kinks is None:
+            omega = jnp.broadcast_to(jnp.sqrt(q) * x[:, None], (x.size, 2))
+            w = jnp.broadcast_to(w[:, None], omega.shape)
+        else:
+            panels = [normal_panels(jnp.sqrt(q), kinks(y), PANEL_NODES) for y in (1.0, -1.0)]
+            omega, w = (jnp.stack(a, axis=-1) for a in zip(*panels))
+        return _sign_nodes(m, q, p["rho"], p["noise"], omega, w)
     xy, wy = (jnp.asarray(a) for a in hermite_rule(NODES["y"]))
     return _linear_nodes(m, q, p["rho"], p["noise"], x, w, xy, wy)
 
@@ -119,10 +134,15 @@ def _square_linear(m, q, V, p):
     return a / (1 + V), a * e2 / (1 + V) ** 2, a / (1 + V)
 
 
+def kinks_at(loss: Loss, V):
+    """`channel_nodes`' kinks argument for `loss` at V: y -> loss.kinks(y, V), or None for a smooth loss."""
+    return None if loss.kinks(1.0, V) is None else (lambda y: loss.kinks(y, V))
+
+
 def _hats(loss: Loss, channel: str, m, q, V, p):
     if isinstance(loss, Square) and channel == "linear":
         return _square_linear(m, q, V, p)
-    y, omega, weight, score = channel_nodes(channel, m, q, p)
+    y, omega, weight, score = channel_nodes(channel, m, q, p, kinks_at(loss, V))
     z, dz = loss.prox(y, omega, V)
     f = (z - omega) / V
     a = p["alpha"]
@@ -188,7 +208,7 @@ def observables(loss: Loss, channel: str, x, p) -> dict:
     for a sign teacher), and `test_loss` = E[l(y, lam)] on a fresh sample."""
     m, q, V = _natural(x)
     mhat, qhat, Vhat = _hats(loss, channel, m, q, V, p)
-    y, omega, weight, _ = channel_nodes(channel, m, q, p)
+    y, omega, weight, _ = channel_nodes(channel, m, q, p, kinks_at(loss, V))
     z, _ = loss.prox(y, omega, V)
     rho = p["rho"]
     if channel == "sign":

@@ -43,6 +43,10 @@ class Loss:
     def prox(self, y, omega, V):
         raise NotImplementedError
 
+    def kinks(self, y, V):
+        """Where in omega the prox (or the loss) is not smooth for label y at V: an array (k,), or None."""
+        return None
+
 
 @dataclass(frozen=True)
 class Square(Loss):
@@ -70,6 +74,10 @@ class Hinge(Loss):
 
     def value(self, y, z):
         return jnp.maximum(0.0, 1 - y * z)
+
+    def kinks(self, y, V):
+        """y omega = 1 and y omega = 1 - V (y = +-1): omega = y and y (1 - V)."""
+        return jnp.stack([jnp.asarray(y) + 0 * V, y * (1 - V)])
 
     def prox(self, y, omega, V):
         t = y * omega
