@@ -16,7 +16,11 @@ xr = lazy.module("xarray")
 
 
 def output_directory(path, overwrite: bool) -> Path:
-    """Create `path`; refuse an existing one unless overwrite is True."""
+    """Create `path`; refuse an existing one unless overwrite is True.
+
+    **Arguments:** `path`: the directory; `overwrite`: accept an existing directory.
+
+    **Returns:** the Path; ValueError for an existing path (without `overwrite`) or one that is not a directory."""
     path = Path(path)
     if path.exists() and not overwrite:
         raise ValueError(f"out: {path} already exists; choose a new directory or pass --overwrite")
@@ -28,7 +32,9 @@ def output_directory(path, overwrite: bool) -> Path:
 
 def file_mode() -> int:
     """The mode a new file gets under the user's umask (0o666 & ~umask), as `open` would give it; the
-    temporary files of atomic writes (mkstemp: 0o600) are set to it before they are renamed into place."""
+    temporary files of atomic writes (mkstemp: 0o600) are set to it before they are renamed into place.
+
+    **Arguments:** none. **Returns:** the mode, an int."""
     try:
         with open("/proc/self/status") as f:
             mask = next(int(line.split()[1], 8) for line in f if line.startswith("Umask:"))
@@ -53,7 +59,9 @@ def _atomic(path: Path, write) -> Path:
 
 
 def write_netcdf(path, ds: xr.Dataset) -> Path:
-    """Write a Dataset to NetCDF (h5netcdf engine); booleans are stored as int8."""
+    """Write a Dataset to NetCDF (h5netcdf engine), atomically; booleans are stored as int8.
+
+    **Arguments:** `path`: the file; `ds`: the Dataset. **Returns:** the Path written."""
     ds = ds.copy()
     for name, var in ds.variables.items():
         if var.dtype == bool:
@@ -63,7 +71,9 @@ def write_netcdf(path, ds: xr.Dataset) -> Path:
 
 
 def read_netcdf(path) -> xr.Dataset:
-    """Read a Dataset written by write_netcdf, restoring boolean variables."""
+    """Read a Dataset written by write_netcdf, restoring boolean variables.
+
+    **Arguments:** `path`: the file. **Returns:** the Dataset, loaded into memory."""
     with xr.open_dataset(path, engine="h5netcdf") as f:
         ds = f.load()
     for name, var in ds.variables.items():
@@ -74,4 +84,7 @@ def read_netcdf(path) -> xr.Dataset:
 
 
 def write_json(path, obj) -> Path:
+    """Write `obj` as indented JSON, atomically.
+
+    **Arguments:** `path`: the file; `obj`: JSON-serialisable data. **Returns:** the Path written."""
     return _atomic(path, lambda tmp: Path(tmp).write_text(json.dumps(obj, indent=2) + "\n"))

@@ -57,7 +57,11 @@ def _columns(*extra):
 
 @contextlib.contextmanager
 def progress_bar(description: str, total: int, enabled: bool = True) -> Iterator[Callable[[int], None]]:
-    """Yield `advance(n)`; shows progress on stderr when enabled (see the module docstring)."""
+    """Yield `advance(n)`; shows progress on stderr when enabled (see the module docstring).
+
+    **Arguments:** `description`: the label; `total`: the units of work; `enabled` (default True).
+
+    **Returns:** a context manager yielding `advance(n)`, which counts n more units done."""
     if not enabled:
         yield lambda n: None
         return
@@ -75,7 +79,11 @@ def progress_bar(description: str, total: int, enabled: bool = True) -> Iterator
 
 @contextlib.contextmanager
 def sweep_progress(description: str, total: int, enabled: bool = True) -> Iterator[Callable[[int, int, int], None]]:
-    """Yield `show(completed, running, failed)` for a sweep of `total` tasks; progress on stderr when enabled."""
+    """Yield `show(completed, running, failed)` for a sweep of `total` tasks; progress on stderr when enabled.
+
+    **Arguments:** `description`: the label; `total`: the tasks; `enabled` (default True).
+
+    **Returns:** a context manager yielding `show(completed, running, failed)` (the counts so far)."""
     if not enabled:
         yield lambda completed, running, failed: None
         return

@@ -24,10 +24,15 @@ __all__ = ["Comparison", "FiniteSize", "compare", "comparison_axis", "finite_siz
 
 @dataclass(frozen=True)
 class Comparison:
-    """errors: per variable, |seed mean - theory| on the simulation's axis values (`<var>`), the
-    standard error of the seed mean (`<var>_sem`) and the theory (`<var>_theory`); summary: per
-    variable, max and mean absolute error, the max relative error and the largest error in units
-    of the sem (`max_in_sem`, the |z| of the worst point)."""
+    """The result of `compare`: the error of the simulation's seed mean against the theory, per variable.
+
+    **Arguments:** `errors`: a Dataset over the axis (no dimension for a point result) with, per variable,
+    |seed mean - theory| on the simulation's axis values (`<var>`), the standard error of the seed mean
+    (`<var>_sem`) and the theory (`<var>_theory`); `summary`: per variable a dict of `max_abs`, `mean_abs`
+    (absolute error), `max_rel` (relative error) and `max_in_sem` (the |z| of the worst point, NaN with one seed);
+    `seeds_used`, `seeds_diverged`: seeds compared and left out; `axis`: the comparison axis (None: a point).
+
+    **Returns:** `str()` gives one line per variable and the seed counts."""
 
     errors: xr.Dataset
     summary: dict
@@ -126,8 +131,12 @@ def compare(theory: xr.Dataset, simulation: xr.Dataset, variables: Sequence[str]
 
 @dataclass(frozen=True)
 class FiniteSize:
-    """gap[size]: the comparison's error measure at each size; gap ~ prefactor * size^exponent
-    (least squares in log-log). `size` names the size parameter (`d`, `n_samples` ...)."""
+    """The result of `finite_size`: the gap at each size and its power law gap ~ prefactor * size^exponent
+    (least squares in log-log).
+
+    **Arguments:** `gap`: a DataArray over the dimension `size`, the comparison's error measure at each size;
+    `exponent`, `exponent_stderr`: the fitted exponent and its standard error; `prefactor`: the fitted prefactor;
+    `size`: the name of the size parameter (`d`, `n_samples` ...)."""
 
     gap: xr.DataArray
     exponent: float

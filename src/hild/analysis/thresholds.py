@@ -64,8 +64,13 @@ def logistic_crossing(rate: np.ndarray, e: np.ndarray, level: float = 0.5, ridge
 
 def first_crossing(rate: np.ndarray, n: np.ndarray, level: float) -> np.ndarray:
     """n* where `rate` first reaches `level` along the last axis, linear in log n between the grid points around
-    the crossing; NaN when it is never reached or already reached at the first point. rate (..., point) and n
-    broadcast together."""
+    the crossing.
+
+    **Arguments:** `rate`: rates (..., point), the last axis along the grid; `n`: the sample sizes (> 0),
+    broadcast against `rate`; `level`: the crossing level.
+
+    **Returns:** n* (...), a float array; NaN where `level` is never reached or already reached at the first point.
+    """
     acc = np.asarray(rate, float)
     logn = np.log(np.broadcast_to(np.asarray(n, float), acc.shape))
     above = acc >= level

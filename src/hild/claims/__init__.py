@@ -23,7 +23,10 @@ SIZES = ("quick", "paper")
 
 @dataclass(frozen=True)
 class Check:
-    """One measured number against what the paper says."""
+    """One measured number against what the paper says.
+
+    **Arguments:** `what`: what was measured; `measured`: the number; `expected`: the paper's value or bound, as
+    text; `passed`: whether the number meets it. `at_most`, `at_least`, `within`, `between` build one."""
 
     what: str
     measured: float
@@ -36,25 +39,34 @@ class Check:
 
 
 def at_most(what: str, measured: float, bound: float) -> Check:
+    """**Arguments:** `what`, `measured`, `bound`. **Returns:** a `Check` passed when measured <= bound."""
     return Check(what, measured, f"<= {bound:.4g}", bool(measured <= bound))
 
 
 def at_least(what: str, measured: float, bound: float) -> Check:
+    """**Arguments:** `what`, `measured`, `bound`. **Returns:** a `Check` passed when measured >= bound."""
     return Check(what, measured, f">= {bound:.4g}", bool(measured >= bound))
 
 
 def within(what: str, measured: float, target: float, rel: float) -> Check:
-    """measured within a relative tolerance `rel` of target."""
+    """measured within a relative tolerance `rel` of target.
+
+    **Arguments:** `what`, `measured`, `target`, `rel` (>= 0). **Returns:** a `Check` passed when
+    |measured - target| <= rel |target|."""
     return Check(what, measured, f"{target:.5g} +- {100 * rel:g}%", bool(abs(measured - target) <= rel * abs(target)))
 
 
 def between(what: str, measured: float, low: float, high: float) -> Check:
+    """**Arguments:** `what`, `measured`, `low`, `high`. **Returns:** a `Check` passed when low <= measured <= high."""
     return Check(what, measured, f"in [{low:.4g}, {high:.4g}]", bool(low <= measured <= high))
 
 
 @dataclass
 class Outcome:
-    """What a claim's run returns: its checks, the datasets it computed and its figure."""
+    """What a claim's run returns: its checks, the datasets it computed and its figure.
+
+    **Arguments:** `checks`: a list of `Check`; `data`: name -> Dataset (written as NAME.nc); `figure`: a
+    matplotlib Figure or None; `numbers`: name -> measured number (in summary.json)."""
 
     checks: list[Check]
     data: dict[str, xr.Dataset] = field(default_factory=dict)
@@ -64,7 +76,12 @@ class Outcome:
 
 @dataclass
 class ClaimResult:
-    """A claim's outcome with what was run: the claim's name and statement, the size, the time taken."""
+    """A claim's outcome with what was run: the claim's name and statement, the size, the time taken.
+
+    **Arguments:** `name`, `size` ('quick' or 'paper'), `statement`, `outcome` (an `Outcome`), `seconds`.
+
+    **Returns:** `holds` (every check passed, and there is one), `checks`, `numbers`, `data`, `figure`,
+    `summary()` (a JSON-ready dict) and `save(out)` (the files written)."""
 
     name: str
     size: str
@@ -128,7 +145,9 @@ class ClaimResult:
 @dataclass(frozen=True)
 class Claim:
     """A paper's statement, the papers, the run that checks it, and hild's finding: `holds` is False for a
-    statement that hild's measurement contradicts (documented in the claim's module, with the numbers)."""
+    statement that hild's measurement contradicts (documented in the claim's module, with the numbers).
+
+    **Arguments:** `name`; `statement`; `papers`: arXiv ids; `run`: `run(size, progress) -> Outcome`; `holds`."""
 
     name: str
     statement: str
@@ -142,7 +161,12 @@ REGISTRY: dict[str, Claim] = {}
 
 def claim(name: str, statement: str, papers: tuple[str, ...], holds: bool = True):
     """Register `run(size, progress) -> Outcome` under `name`; `holds=False` records that hild's
-    measurement contradicts the statement."""
+    measurement contradicts the statement.
+
+    **Arguments:** `name`: the claim's name ('family.what'); `statement`: the paper's statement; `papers`: arXiv
+    ids; `holds` (default True).
+
+    **Returns:** a decorator that registers the run and returns it unchanged."""
     def wrap(run):
         REGISTRY[name] = Claim(name, statement, papers, run, holds)
         return run
@@ -150,6 +174,7 @@ def claim(name: str, statement: str, papers: tuple[str, ...], holds: bool = True
 
 
 def get(name: str) -> Claim:
+    """**Arguments:** `name`: a registered claim (`hild claims`). **Returns:** its `Claim`; ValueError otherwise."""
     _load()
     if name not in REGISTRY:
         raise ValueError(f"claim must be one of {', '.join(sorted(REGISTRY))}; got {name!r}")
@@ -157,12 +182,17 @@ def get(name: str) -> Claim:
 
 
 def all_claims() -> list[Claim]:
+    """**Arguments:** none. **Returns:** every registered `Claim`, sorted by name (every family's claims loaded)."""
     _load()
     return [REGISTRY[k] for k in sorted(REGISTRY)]
 
 
 def reproduce(name: str, size: str = "quick", progress: bool = False) -> ClaimResult:
-    """Run a claim and return its result (numbers, checks, verdict, figure, data)."""
+    """Run a claim and return its result (numbers, checks, verdict, figure, data).
+
+    **Arguments:** `name`: a registered claim; `size`: 'quick' (default) or 'paper'; `progress`: show progress.
+
+    **Returns:** a `ClaimResult`; ValueError for an unknown claim or size."""
     if size not in SIZES:
         raise ValueError(f"size must be one of {', '.join(SIZES)}; got {size!r}")
     c = get(name)
@@ -179,4 +209,5 @@ def _load() -> None:
 
 
 def dumps(result: ClaimResult) -> str:
+    """**Arguments:** `result`: a `ClaimResult`. **Returns:** its summary as indented JSON text."""
     return json.dumps(result.summary(), indent=2)

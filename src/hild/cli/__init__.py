@@ -26,7 +26,11 @@ err_console = Console(stderr=True, soft_wrap=True)  # messages are never broken 
 def family_command(kind: str, family: str):
     """The command `kind` ('run' or 'phase') that a family adds in its cli.py, or None.
 
-    A family's cli.py is imported only when one of its commands is asked for (or listed)."""
+    A family's cli.py is imported only when one of its commands is asked for (or listed).
+
+    **Arguments:** `kind`: 'run' or 'phase'; `family`: a family folder's name.
+
+    **Returns:** a click command, or None where the family adds none."""
     import importlib
     import importlib.util
 
@@ -82,7 +86,11 @@ def listing(columns: Sequence[str], rows: Sequence[Sequence[str]], whole: Sequen
     """Print `rows` under the headers `columns`: a table where the terminal is wide enough, one block per row
     where it is not. The `whole` columns (what users type: names, parameters) are never cut or wrapped at
     any width; the others wrap. The first column names the row (its block's first line). Cells are plain
-    text (no Rich markup)."""
+    text (no Rich markup).
+
+    **Arguments:** `columns`: the headers; `rows`: the cells, one sequence per row; `whole`: the columns never cut.
+
+    **Returns:** None (prints to stdout)."""
     keep = [c in whole for c in columns]
     longest = [max(cell_len(v) for v in (c, *(r[i] for r in rows))) for i, c in enumerate(columns)]
     least = [n if k else min(n, WRAP_WIDTH) for n, k in zip(longest, keep)]
@@ -108,6 +116,9 @@ def listing(columns: Sequence[str], rows: Sequence[Sequence[str]], whole: Sequen
 
 
 def fail(message: str, code: int = 2) -> None:
+    """Print `error: message` on stderr and exit.
+
+    **Arguments:** `message`; `code` (default 2): the exit status. **Returns:** never (raises typer.Exit)."""
     err_console.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 

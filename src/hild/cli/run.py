@@ -39,7 +39,11 @@ LIMIT_OPTIONS = [("max_memory", ["--max-memory"], None, Optional[str],
 
 def parse_value(name: str, text):
     """A command-line value: `none`, `true`/`false`, a number, a string, a list / range as a tuple, or
-    `@FILE`: an array read from FILE (`.npy` by numpy.load, anything else as whitespace-separated text)."""
+    `@FILE`: an array read from FILE (`.npy` by numpy.load, anything else as whitespace-separated text).
+
+    **Arguments:** `name`: the option named in errors; `text`: the value as typed (or already a value).
+
+    **Returns:** None, a bool, a number, a str, a tuple or a NumPy array."""
     from hild.core.values import number, parse_values
 
     if not isinstance(text, str):
@@ -74,7 +78,9 @@ def _show(value) -> str:
 
 
 def run_options(cls) -> dict[str, tuple[str, object]]:
-    """name -> (where: 'theory' | 'simulate' | 'both', default) for the scalar keyword options."""
+    """name -> (where: 'theory' | 'simulate' | 'both', default) for the scalar keyword options.
+
+    **Arguments:** `cls`: a scenario class. **Returns:** the dict, read from its example's signatures."""
     example = cls.example()
     sides = {"theory": inspect.signature(example.theory).parameters,
              "simulate": inspect.signature(example.simulate).parameters}
@@ -92,7 +98,11 @@ def run_options(cls) -> dict[str, tuple[str, object]]:
 
 def command(name: str, help: str, options: list[tuple], callback):
     """A typer command named `name` whose keyword options are (name, flags, default, annotation, help,
-    show_default) tuples, built at run time from a model's scenario class; `callback(**values)` runs it."""
+    show_default) tuples, built at run time from a model's scenario class; `callback(**values)` runs it.
+
+    **Arguments:** `name`; `help`: its help text; `options`: the tuples; `callback`: the function run.
+
+    **Returns:** a click command."""
     parameters = [inspect.Parameter(key, inspect.Parameter.KEYWORD_ONLY, annotation=annotation,
                                     default=typer.Option(default, *flags, help=text, show_default=shown))
                   for key, flags, default, annotation, text, shown in options]
@@ -108,7 +118,9 @@ def command(name: str, help: str, options: list[tuple], callback):
 
 
 def build(cls):
-    """The `hild run MODEL` command of a scenario class."""
+    """The `hild run MODEL` command of a scenario class.
+
+    **Arguments:** `cls`: a registered scenario class. **Returns:** a click command."""
     from hild.cli.sweep import example_settings
 
     example = cls.example()
@@ -148,7 +160,12 @@ def _field_default(f) -> str:
 
 def run(cls, values: dict, fields, options, settings: dict) -> None:
     """Run a scenario built from the example's settings and the given options, within the resource limits;
-    write and report its files."""
+    write and report its files.
+
+    **Arguments:** `cls`: the scenario class; `values`: the parsed options; `fields`: its constructor fields set on
+    the command line; `options`: the run options; `settings`: the example's settings.
+
+    **Returns:** None (exits with an error message through `fail` on bad input)."""
     from hild.cli import fail
     from hild.core.resources import limits
 

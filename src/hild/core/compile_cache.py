@@ -34,8 +34,12 @@ _state: dict[str, Path | None] = {}
 
 
 def directory(environ=None) -> Path | None:
-    """The cache directory that `environ` (default `os.environ`) asks for, or None when HILD_CACHE_DIR turns the
-    cache off. Nothing is created."""
+    """The cache directory that `environ` (default `os.environ`) asks for. Nothing is created.
+
+    **Arguments:** `environ`: a mapping of environment variables (None: `os.environ`).
+
+    **Returns:** a Path (HILD_CACHE_DIR, else $XDG_CACHE_HOME/hild/jax or ~/.cache/hild/jax), or None when
+    HILD_CACHE_DIR turns the cache off."""
     environ = os.environ if environ is None else environ
     if VARIABLE in environ:
         given = environ[VARIABLE]

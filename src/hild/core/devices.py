@@ -13,12 +13,16 @@ import os
 
 
 def cores() -> int:
-    """The CPU cores this process may run on (its affinity mask where the platform has one)."""
+    """The CPU cores this process may run on (its affinity mask where the platform has one).
+
+    **Arguments:** none. **Returns:** an int >= 1."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def user_chose() -> bool:
-    """Whether the user set JAX's number of CPU devices (XLA_FLAGS, JAX_NUM_CPU_DEVICES or jax.config)."""
+    """Whether the user set JAX's number of CPU devices (XLA_FLAGS, JAX_NUM_CPU_DEVICES or jax.config).
+
+    **Arguments:** none. **Returns:** a bool."""
     if "xla_force_host_platform_device_count" in os.environ.get("XLA_FLAGS", "") or "JAX_NUM_CPU_DEVICES" in os.environ:
         return True
     import jax
@@ -27,7 +31,9 @@ def user_chose() -> bool:
 
 
 def use_cpu_cores() -> None:
-    """One JAX CPU device per available core, unless the user chose the number or JAX's backend already runs."""
+    """One JAX CPU device per available core, unless the user chose the number or JAX's backend already runs.
+
+    **Arguments:** none. **Returns:** None (sets `jax_num_cpu_devices`)."""
     if cores() < 2 or user_chose():
         return
     import jax
@@ -39,7 +45,9 @@ def use_cpu_cores() -> None:
 
 
 def cpu_devices() -> list:
-    """JAX's CPU devices when JAX computes on the CPU (after `use_cpu_cores`), else an empty list."""
+    """JAX's CPU devices when JAX computes on the CPU (after `use_cpu_cores`), else an empty list.
+
+    **Arguments:** none. **Returns:** a list of JAX devices."""
     use_cpu_cores()
     import jax
 

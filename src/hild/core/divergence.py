@@ -124,7 +124,11 @@ def unconverged(ds: xr.Dataset, converged, keep: tuple[str, ...] = ("residual", 
 def check(ds: xr.Dataset, axis: str | None, rule: Blowup | None) -> xr.Dataset:
     """Apply a scenario's rule to its result; None (a model that cannot diverge) flags nothing.
 
-    Apply it before unit dimensions are padded with NaN: a padded unit would read as not finite."""
+    Apply it before unit dimensions are padded with NaN: a padded unit would read as not finite.
+
+    **Arguments:** `ds`: a result; `axis`: its axis (None: a point result); `rule`: the scenario's `Blowup` or None.
+
+    **Returns:** `flag`'s copy of `ds`, with `diverged` (and `<axis>_diverged`) set."""
     if rule is None:
         dims = [d for d in ("seed", "scenario") if d in ds.dims] + ([axis] if axis else [])
         return flag(ds, axis, xr.DataArray(np.zeros([ds.sizes[d] for d in dims], bool), dims=dims))

@@ -25,7 +25,9 @@ JAX_PACKAGES = frozenset({"jax", "jaxlib", "diffrax", "equinox", "lineax", "opti
 
 
 def before_jax() -> None:
-    """What hild sets up before JAX's first use: the persistent compilation cache and one CPU device per core."""
+    """What hild sets up before JAX's first use: the persistent compilation cache and one CPU device per core.
+
+    **Arguments:** none. **Returns:** None."""
     from hild.core import compile_cache, devices
 
     compile_cache.enable()
@@ -34,7 +36,9 @@ def before_jax() -> None:
 
 class Module:
     """A stand-in for the module `name`, imported (after calling `before`, if given) on the first attribute
-    looked up; every attribute is then the module's own."""
+    looked up; every attribute is then the module's own.
+
+    **Arguments:** `name`: the absolute module name; `before`: None or a function of no arguments."""
 
     __slots__ = ("_name", "_before", "_module")
 
@@ -74,7 +78,11 @@ def module(name: str, before: Callable[[], None] | None = None) -> Module:
 
 def jit(fun: Callable | None = None, **options):
     """`jax.jit(fun, **options)`, built on the first call, so that defining `fun` imports no JAX. Use as
-    `@jit` or `@jit(static_argnums=...)`; the wrapper calls the one compiled function thereafter."""
+    `@jit` or `@jit(static_argnums=...)`; the wrapper calls the one compiled function thereafter.
+
+    **Arguments:** `fun`: the function (None: return a decorator); `options`: keyword arguments of `jax.jit`.
+
+    **Returns:** the wrapper (with `fun`'s name and docstring), or a decorator making one."""
     if fun is None:
         return functools.partial(jit, **options)
     compiled = None

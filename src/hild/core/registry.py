@@ -25,7 +25,12 @@ def _declared(cls) -> set[str]:
 
 
 def register(cls: type[Scenario]) -> type[Scenario]:
-    """Class decorator: add a scenario class to the registry under its `model` name."""
+    """Class decorator: add a scenario class to the registry under its `model` name.
+
+    **Arguments:** `cls`: a Scenario subclass declaring `model`, `axis` (None for a point scenario) and `size`,
+    whose `sweepable` names are fields.
+
+    **Returns:** `cls` unchanged; TypeError for a class that breaks these rules or a model name taken twice."""
     if not (isinstance(cls, type) and issubclass(cls, Scenario)):
         raise TypeError(f"register needs a subclass of hild.core.Scenario; got {cls!r}")
     missing = [name for name in _REQUIRED if not isinstance(getattr(cls, name, None), str)
@@ -43,7 +48,9 @@ def register(cls: type[Scenario]) -> type[Scenario]:
 
 
 def families() -> list[str]:
-    """The model family folders under hild/families, by name (nothing is imported)."""
+    """The model family folders under hild/families, by name (nothing is imported).
+
+    **Arguments:** none. **Returns:** a sorted list of folder names (`batch`, `deep_linear` ...)."""
     import hild.families
 
     return sorted(m.name for m in pkgutil.iter_modules(hild.families.__path__) if m.ispkg)
@@ -51,7 +58,11 @@ def families() -> list[str]:
 
 def load(prefix: str = "") -> list:
     """Import every family package, and with `prefix` each of its modules whose name starts with it
-    (`load("claims")` imports claims.py, claims_networks.py ...); returns the modules imported."""
+    (`load("claims")` imports claims.py, claims_networks.py ...).
+
+    **Arguments:** `prefix`: a module-name prefix ('' : the family packages themselves).
+
+    **Returns:** the list of modules imported."""
     out = []
     for family in families():
         package = importlib.import_module(f"hild.families.{family}")
@@ -65,13 +76,19 @@ def load(prefix: str = "") -> list:
 
 
 def models() -> Mapping[str, type[Scenario]]:
-    """The registry: model name -> scenario class, every family imported."""
+    """The registry: model name -> scenario class, every family imported.
+
+    **Arguments:** none. **Returns:** a read-only mapping, sorted by model name."""
     load()
     return MappingProxyType(dict(sorted(_REGISTRY.items())))
 
 
 def get(name: str) -> type[Scenario]:
-    """The scenario class of model `name`; ValueError naming the registered models otherwise."""
+    """The scenario class of a model.
+
+    **Arguments:** `name`: a registered model name (`hild models`).
+
+    **Returns:** the scenario class; ValueError naming the registered models otherwise."""
     registry = models()
     if name not in registry:
         raise ValueError(f"model must be one of {', '.join(registry)}; got {name!r}")

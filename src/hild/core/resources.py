@@ -36,7 +36,10 @@ class Need:
 
     `what` says what it is ("the recorded order parameters"), `parameters` the arguments it grows
     with, named in the refusal. `result`: the bytes stay in the returned result (a sweep keeps the
-    results of all its points, but the working memory of one batch at a time)."""
+    results of all its points, but the working memory of one batch at a time).
+
+    **Arguments:** `what`: a description; `parameters`: the parameter names it grows with; `bytes`, `operations`:
+    the estimates (>= 0, default 0); `result`: whether the bytes are part of the result (default False)."""
 
     what: str
     parameters: tuple[str, ...]
@@ -46,7 +49,11 @@ class Need:
 
 
 def array(*shape, itemsize: int = 8) -> float:
-    """The bytes of an array of this shape (a float, so that absurd shapes do not overflow)."""
+    """The bytes of an array of this shape.
+
+    **Arguments:** `shape`: the dimensions; `itemsize`: bytes per element (default 8, float64).
+
+    **Returns:** the bytes, a float (so that absurd shapes do not overflow)."""
     return float(math.prod(float(n) for n in shape)) * itemsize
 
 
@@ -70,17 +77,29 @@ def _quantity(name: str, text, units: dict, what: str, ignored: tuple[str, ...] 
 
 
 def parse_bytes(name: str, text) -> float:
-    """'8G', '512M', '2.5GB', '512MiB', '1e9' (bytes) or 'inf' -> bytes; errors name `name`."""
+    """A memory size from text.
+
+    **Arguments:** `name`: the option named in errors; `text`: '8G', '512M', '2.5GB', '512MiB', '1e9' (bytes),
+    'inf' or a positive number.
+
+    **Returns:** the bytes, a float > 0; ValueError otherwise."""
     return _quantity(name, text, _UNITS, "a size like 8G, 512M or a number of bytes", ignored=("ib", "b"))
 
 
 def parse_seconds(name: str, text) -> float:
-    """'90', '90s', '30min', '2h', '7d' or 'inf' -> seconds; errors name `name`."""
+    """A duration from text.
+
+    **Arguments:** `name`: the option named in errors; `text`: '90', '90s', '30min', '2h', '7d', 'inf' or a
+    positive number.
+
+    **Returns:** the seconds, a float > 0; ValueError otherwise."""
     return _quantity(name, text, _SECONDS, "a duration like 90s, 30min, 2h, 7d")
 
 
 def available_memory() -> float:
-    """The memory the machine can give without swapping (bytes): MemAvailable, else physical memory."""
+    """The memory the machine can give without swapping: MemAvailable, else physical memory.
+
+    **Arguments:** none. **Returns:** bytes, a float (inf where neither can be read)."""
     try:
         with open("/proc/meminfo") as f:
             for line in f:
@@ -95,7 +114,9 @@ def available_memory() -> float:
 
 
 def memory_limit() -> tuple[float, str]:
-    """The memory limit in bytes and where it comes from."""
+    """The memory limit in bytes and where it comes from.
+
+    **Arguments:** none. **Returns:** (bytes, a float; its source, a str)."""
     given = _override.get().get("memory") or os.environ.get("HILD_MAX_MEMORY")
     if given is not None:
         return parse_bytes("max_memory", given), "--max-memory / HILD_MAX_MEMORY"
@@ -103,7 +124,9 @@ def memory_limit() -> tuple[float, str]:
 
 
 def time_limit() -> tuple[float, str]:
-    """The time limit in seconds and where it comes from."""
+    """The time limit in seconds and where it comes from.
+
+    **Arguments:** none. **Returns:** (seconds, a float; its source, a str)."""
     given = _override.get().get("time") or os.environ.get("HILD_MAX_TIME")
     if given is not None:
         return parse_seconds("max_time", given), "--max-time / HILD_MAX_TIME"
@@ -112,7 +135,12 @@ def time_limit() -> tuple[float, str]:
 
 @contextlib.contextmanager
 def limits(memory=None, time=None) -> Iterator[None]:
-    """Use these limits (a size like '8G', a duration like '2h'; None keeps the default) inside the block."""
+    """A context manager: use these limits inside the block.
+
+    **Arguments:** `memory`: a size like '8G'; `time`: a duration like '2h' (None keeps the default; both
+    checked on entry).
+
+    **Returns:** the context manager (it yields None)."""
     given = {key: value for key, value in (("memory", memory), ("time", time)) if value is not None}
     if "memory" in given:
         parse_bytes("max_memory", given["memory"])
@@ -126,6 +154,7 @@ def limits(memory=None, time=None) -> Iterator[None]:
 
 
 def show_bytes(n: float) -> str:
+    """**Arguments:** `n`: bytes. **Returns:** text such as '1.5 GiB'."""
     for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
         if n < 1024 or unit == "PiB":
             return f"{n:.3g} {unit}"
@@ -134,6 +163,7 @@ def show_bytes(n: float) -> str:
 
 
 def show_seconds(s: float) -> str:
+    """**Arguments:** `s`: seconds. **Returns:** text such as '2.5 hours'."""
     for unit, size in (("years", 365.25 * 86400), ("days", 86400), ("hours", 3600), ("minutes", 60)):
         if s >= size:
             return f"{s / size:.3g} {unit}"
@@ -141,7 +171,11 @@ def show_seconds(s: float) -> str:
 
 
 def admit(call: str, needs: Iterable[Need]) -> None:
-    """Raise ValueError if `needs` exceed the memory or time limit; `call` names what is asked ("committee simulate")."""
+    """Refuse a call whose summed needs exceed the memory or the time limit.
+
+    **Arguments:** `call`: what is asked ("committee simulate"), named in the error; `needs`: its `Need`s.
+
+    **Returns:** None; ValueError naming the parameters of the largest need, the estimate and the limit."""
     needs = list(needs)
     memory = sum(n.bytes for n in needs)
     limit, source = memory_limit()

@@ -47,7 +47,13 @@ xr = lazy.module("xarray")
 
 
 def jsonable(value: Any) -> Any:
-    """A parameter value as plain JSON data (tuples and arrays as lists, numpy scalars as Python)."""
+    """A parameter value as plain JSON data.
+
+    **Arguments:** `value`: a str, bool, number, None, numpy scalar or array, tuple, list, dict, or an object
+    with a `name` / `__name__` (an activation, a function).
+
+    **Returns:** the JSON form (tuples and arrays as lists, numpy scalars as Python, named objects as their name);
+    TypeError where there is none."""
     if isinstance(value, (str, bool, int, float)) or value is None:
         return value
     if isinstance(value, np.generic):
@@ -65,7 +71,13 @@ def jsonable(value: Any) -> Any:
 
 
 class Scenario:
-    """The base of every model's scenario class (see the module docstring for the protocol)."""
+    """The base of every model's scenario class (see the module docstring for the protocol).
+
+    **Arguments:** none here: a model's subclass is a frozen dataclass whose fields are its parameters, validated
+    in `__post_init__`. Its `theory` and `simulate` are wrapped so that every call is first `admit`ted.
+
+    **Returns:** `theory(**options)` and `simulate(...)` give xarray Datasets on the class's `axis` (a simulation
+    with a `seed` dimension), with `diverged` and the attributes of `provenance`."""
 
     model: ClassVar[str]
     axis: ClassVar[str | None]
@@ -88,13 +100,28 @@ class Scenario:
 
     @classmethod
     def example(cls) -> "Scenario":
-        """A small valid instance whose theory and simulation run in seconds with their defaults."""
+        """A small valid instance whose theory and simulation run in seconds with their defaults.
+
+        **Arguments:** none. **Returns:** an instance of the class; this base raises NotImplementedError."""
         raise NotImplementedError(f"{cls.__name__} must define example()")
 
     def theory(self, **options) -> xr.Dataset:
+        """The d -> infinity (or exact) prediction; every model defines its own.
+
+        **Arguments:** the model's options, each a keyword with a default (`t_max`, `n_points` ...).
+
+        **Returns:** a Dataset on the class's `axis` with `diverged` and `<axis>_diverged` and the attributes of
+        `provenance`; this base raises NotImplementedError."""
         raise NotImplementedError(f"{type(self).__name__} must define theory()")
 
     def simulate(self, **options) -> xr.Dataset:
+        """The finite-size simulation; every model defines its own.
+
+        **Arguments:** the size parameter (`<size>=...`), `seeds` (how many), `seed` (the first integer seed) and
+        the model's options, each a keyword with a default.
+
+        **Returns:** a Dataset over (`seed`, the axis) with the theory's variable names, `diverged` and
+        `<axis>_diverged` per seed, and the attributes of `provenance`; this base raises NotImplementedError."""
         raise NotImplementedError(f"{type(self).__name__} must define simulate()")
 
     # --- shared behaviour, overridden where a model knows better ---------------------------------
@@ -229,7 +256,12 @@ def _admitted(method, call: str):
 
 
 def pad_units(ds: xr.Dataset, units: dict[str, int]) -> xr.Dataset:
-    """Pad the unit dimensions of `ds` to the given lengths with NaN (coordinates 0 .. n - 1)."""
+    """Pad the unit dimensions of `ds` to the given lengths with NaN.
+
+    **Arguments:** `ds`: a result; `units`: dimension -> length (>= its length in `ds`; dimensions `ds` lacks
+    are skipped).
+
+    **Returns:** a Dataset with those dimensions of the given lengths, coordinates 0 .. n - 1."""
     dims = [dim for dim in units if dim in ds.dims]
     ds = ds.assign_coords({dim: np.arange(ds.sizes[dim]) for dim in dims if dim not in ds.coords})
     return ds.reindex({dim: np.arange(units[dim]) for dim in dims})

@@ -10,7 +10,12 @@ __all__ = ["covariance", "integer", "matrix", "real", "seeds", "vector"]
 
 
 def integer(name: str, value, minimum: int) -> int:
-    """An integer >= minimum."""
+    """An integer >= minimum.
+
+    **Arguments:** `name`: the parameter named in the error; `value`: an integral number (not a bool);
+    `minimum`: the smallest value allowed.
+
+    **Returns:** `value` as an int; ValueError otherwise."""
     if isinstance(value, bool) or not isinstance(value, Integral):
         raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
     if value < minimum:
@@ -32,7 +37,12 @@ def seeds(seeds, seed, limit: int = 2 ** 32) -> tuple[int, int]:
 
 def real(name: str, value, minimum: float | None = None, maximum: float | None = None,
          strict_minimum: bool = False) -> float:
-    """A finite real number in [minimum, maximum] (or (minimum, maximum] with strict_minimum)."""
+    """A finite real number in [minimum, maximum] (or (minimum, maximum] with strict_minimum).
+
+    **Arguments:** `name`: the parameter named in the error; `value`: a real number (not a bool); `minimum`,
+    `maximum`: the bounds (None: unbounded); `strict_minimum`: exclude `minimum` itself.
+
+    **Returns:** `value` as a float; ValueError otherwise."""
     low = "-inf" if minimum is None else f"{minimum:g}"
     high = "inf" if maximum is None else f"{maximum:g}"
     allowed = f"a finite number in {'(' if strict_minimum else '['}{low}, {high}{']' if maximum is not None else ')'}"
@@ -49,7 +59,11 @@ def real(name: str, value, minimum: float | None = None, maximum: float | None =
 
 
 def vector(name: str, value, length: int) -> np.ndarray:
-    """A finite real vector of the given length."""
+    """A finite real vector of the given length.
+
+    **Arguments:** `name`: the parameter named in the error; `value`: array-like; `length`: the length required.
+
+    **Returns:** a float64 array (length,); ValueError otherwise."""
     arr = np.asarray(value, dtype=float)
     if arr.shape != (length,) or not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be {length} finite numbers; got {np.asarray(value).tolist()!r}")
@@ -57,7 +71,11 @@ def vector(name: str, value, length: int) -> np.ndarray:
 
 
 def matrix(name: str, value, shape: tuple[int, int]) -> np.ndarray:
-    """A finite real matrix of the given shape."""
+    """A finite real matrix of the given shape.
+
+    **Arguments:** `name`: the parameter named in the error; `value`: array-like; `shape`: (rows, columns).
+
+    **Returns:** a float64 array of that shape; ValueError otherwise."""
     arr = np.asarray(value, dtype=float)
     if arr.shape != shape or not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be a finite {shape[0]}x{shape[1]} matrix; got shape {arr.shape}")
@@ -65,7 +83,12 @@ def matrix(name: str, value, shape: tuple[int, int]) -> np.ndarray:
 
 
 def covariance(name: str, value, size: int, tol: float = 1e-10) -> np.ndarray:
-    """A symmetric positive semi-definite size x size matrix."""
+    """A symmetric positive semi-definite size x size matrix.
+
+    **Arguments:** `name`: the parameter named in the error; `value`: array-like; `size`: its rows and columns;
+    `tol`: the tolerance of the symmetry and eigenvalue checks, relative to max(1, max |entry|).
+
+    **Returns:** a float64 array (size, size); ValueError otherwise."""
     arr = matrix(name, value, (size, size))
     if not np.allclose(arr, arr.T, atol=tol * max(1.0, np.abs(arr).max())):
         raise ValueError(f"{name} must be symmetric; got {arr.tolist()}")

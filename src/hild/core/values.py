@@ -14,7 +14,11 @@ from hild.core.resources import Need, array
 
 
 def number(text: str):
-    """'3' -> 3, '0.5' or '1e3' -> float, anything else -> the stripped string."""
+    """One value from text.
+
+    **Arguments:** `text`: e.g. '3', '0.5', '1e3', 'relu'.
+
+    **Returns:** an int ('3'), a float ('0.5', '1e3') or, for anything else, the stripped string."""
     text = text.strip()
     try:
         value = float(text)
@@ -24,7 +28,11 @@ def number(text: str):
 
 
 def count(text: str) -> int:
-    """How many values `text` denotes, without building them (0 when it is not well formed)."""
+    """How many values `text` denotes, without building them.
+
+    **Arguments:** `text`: a value, a list or a range (module docstring).
+
+    **Returns:** the count, an int (0 when `text` is not well formed)."""
     text = str(text).strip()
     if ":" in text:
         try:
@@ -35,7 +43,11 @@ def count(text: str) -> int:
 
 
 def parse_values(name: str, text: str) -> tuple:
-    """The values that `text` denotes (see the module docstring); errors name `name`."""
+    """The values that `text` denotes (see the module docstring).
+
+    **Arguments:** `name`: the parameter named in errors; `text`: a value, a list or a range.
+
+    **Returns:** a tuple of values (numbers or strings); ValueError for malformed text or an empty range."""
     text = str(text).strip()
     if not text:
         raise ValueError(f"{name}: no value given")

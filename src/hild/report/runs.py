@@ -57,7 +57,11 @@ class Entry:
 
 def open_report(out: Path, size: str) -> Path:
     """Create the report folder, or reopen one written by `hild report`; refuse any other existing folder (its
-    files are the user's) and a report of another size."""
+    files are the user's) and a report of another size.
+
+    **Arguments:** `out`: the report folder; `size`: 'quick' or 'paper'.
+
+    **Returns:** the folder's Path; ValueError for a folder that is not a report, or a report of another size."""
     out = Path(out)
     marker = out / MARKER
     if out.exists():
@@ -101,7 +105,12 @@ def _parameters(result) -> dict:
 
 
 def run_claim(claim, out: Path, size: str, force: bool = False) -> Entry:
-    """Reproduce one claim into `out/claims/<name>/` (or reuse the finished run there unless `force`)."""
+    """Reproduce one claim into `out/claims/<name>/` (or reuse the finished run there unless `force`).
+
+    **Arguments:** `claim`: a registered `Claim`; `out`: the report folder; `size`: 'quick' or 'paper'; `force`:
+    run again even where a finished run of the same claim, size, statement and hild version is there.
+
+    **Returns:** the claim's `Entry`."""
     from hild import __version__
     from hild.claims import reproduce
 

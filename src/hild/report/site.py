@@ -37,7 +37,9 @@ def _e(text) -> str:
 
 
 def papers_html(papers) -> str:
-    """The papers, arXiv ids linked to their abstract pages."""
+    """The papers, arXiv ids linked to their abstract pages.
+
+    **Arguments:** `papers`: texts naming papers (arXiv ids are linked). **Returns:** an HTML fragment."""
     def link(match):
         return f'<a href="https://arxiv.org/abs/{match.group(1)}">arXiv:{match.group(1)}</a>'
     return "; ".join(ARXIV.sub(link, _e(p)) for p in papers)
@@ -70,7 +72,10 @@ def _key_check(entry) -> str:
 
 
 def index_html(entries, size: str, version: str) -> str:
-    """The index table of a report's entries."""
+    """The index table of a report's entries.
+
+    **Arguments:** `entries`: `Entry`s; `size`: the report's size; `version`: hild's version. **Returns:** the page's
+    HTML."""
     counts = {v: sum(e.verdict == v for e in entries) for v in VERDICT_CLASS}
     tally = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
     rows = "\n".join(
@@ -87,7 +92,9 @@ def index_html(entries, size: str, version: str) -> str:
 
 
 def claim_html(entry) -> str:
-    """One claim's page."""
+    """One claim's page.
+
+    **Arguments:** `entry`: an `Entry`. **Returns:** the page's HTML."""
     s, run = entry.summary, entry.run
     checks = "\n".join(
         f'<tr><td>{_e(c["what"])}</td><td class="number">{_number(c["measured"])}</td><td>{_e(c["expected"])}</td>'
@@ -118,7 +125,11 @@ def claim_html(entry) -> str:
 
 
 def write_site(out: Path, entries, size: str, version: str) -> Path:
-    """Write index.html, one page per claim and style.css into `out`; return the index's path."""
+    """Write index.html, one page per claim and style.css into `out`.
+
+    **Arguments:** `out`: the report folder; `entries`: `Entry`s; `size`, `version`: as in `index_html`.
+
+    **Returns:** the Path of index.html."""
     out = Path(out)
     (out / "style.css").write_text(CSS)
     for e in entries:

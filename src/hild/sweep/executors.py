@@ -26,7 +26,10 @@ def _describe(error: BaseException) -> str:
 
 
 class InProcess:
-    """Run the tasks one after another in this process (the default: no setup, JAX uses every core)."""
+    """Run the tasks one after another in this process (the default: no setup, JAX uses every core).
+
+    **Arguments:** none. **Returns:** `run(fn, tasks, keys)` yields `(index, result, error)` per task, in order
+    (`error`: the exception's text, None on success)."""
 
     workers = 1
     running = 0
@@ -49,7 +52,12 @@ class LocalProcesses:
     """A pool of `workers` fresh Python processes (spawned, not forked: JAX is not fork-safe).
 
     A worker process that dies breaks the pool: the tasks not finished then are recorded as failed
-    (`--retry-failed` reruns them), where Dask would rerun them by itself."""
+    (`--retry-failed` reruns them), where Dask would rerun them by itself.
+
+    **Arguments:** `workers`: the number of processes (an integer >= 1).
+
+    **Returns:** `run(fn, tasks, keys)` yields `(index, result, error)` as tasks finish, in any order, and None
+    about twice a second while waiting."""
 
     def __init__(self, workers: int):
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
@@ -84,6 +92,12 @@ class Dask:
     A task whose worker dies is rerun elsewhere by the scheduler; one that kills
     `distributed.scheduler.allowed-failures` workers in turn fails with KilledWorker.
     Tasks are keyed by the point's content hash (`keys`), so a point is computed once per cluster.
+
+    **Arguments:** exactly one of `address`: a scheduler's address (e.g. 'tcp://host:8786'); `workers`: the
+    processes of a new LocalCluster (an integer >= 1).
+
+    **Returns:** `run(fn, tasks, keys)` yields `(index, result, error)` as tasks finish, in any order, and None
+    about twice a second while waiting.
     """
 
     def __init__(self, address: str | None = None, workers: int | None = None):

@@ -29,7 +29,9 @@ cost of building and validating it: what a grid of N points needs before anythin
 
 @dataclass(frozen=True)
 class Axis:
-    """One swept parameter and its values."""
+    """One swept parameter and its values.
+
+    **Arguments:** `name`: a sweepable parameter of the model; `values`: its values (a non-empty tuple)."""
 
     name: str
     values: tuple

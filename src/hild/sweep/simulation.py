@@ -33,7 +33,11 @@ class Sizes:
 
     `Sizes((500, 1000), seeds=4)`, or with the size parameter named: `Sizes(d=(500, 1000), seeds=4)`,
     `Sizes(n_samples=(64, 256))`. `options` are further keyword arguments of `simulate` (e.g.
-    n_test, dtype for the committee machine)."""
+    n_test, dtype for the committee machine).
+
+    **Arguments:** `values`: the sizes (an integer or distinct integers >= 1), or given as `NAME=values`;
+    `seeds` (>= 1, default 1): seeds per point; `seed` (>= 0, default 0): the first seed; `name`: the size
+    parameter (None: the model's own); `options`: further keyword arguments of `simulate`."""
 
     values: tuple[int, ...]
     name: str | None
@@ -85,7 +89,12 @@ class Sizes:
 @dataclass
 class SweepReport:
     """What a sweep run did: points already stored, computed now, failed now or before (not retried), and
-    the points found damaged in the store (recomputed now)."""
+    the points found damaged in the store (recomputed now).
+
+    **Arguments:** `store`: the store's path; `points`: the (grid point, size) pairs of the sweep;
+    `already_done`, `computed`, `kept_failed` (failed before, not retried), `diverged` (computed points with a
+    diverged seed): counts; `failed`, `damaged`: lists of {"point", "error"} / {"point", "reason"};
+    `theory_written`: whether the grid-wide theory was written; `seconds`: the run's wall time."""
 
     store: Path
     points: int
@@ -100,7 +109,11 @@ class SweepReport:
 
 
 def sweep_spec(grid: Grid, options: Mapping[str, Any]) -> dict:
-    """The identity of a sweep's store: the grid, the model's axis, the run options and the hild version."""
+    """The identity of a sweep's store: the grid, the model's axis, the run options and the hild version.
+
+    **Arguments:** `grid`: the sweep's `Grid`; `options`: the run options (JSON-serialisable).
+
+    **Returns:** a JSON-ready dict (the content of sweep.json)."""
     from hild import __version__
 
     spec = {**json.loads(grid.describe()), "axis": grid.scenario_class.axis, "options": dict(options),
@@ -110,7 +123,12 @@ def sweep_spec(grid: Grid, options: Mapping[str, Any]) -> dict:
 
 def point_key(model: str, params: dict, size: int, sizes: Sizes, options: Mapping[str, Any]) -> int:
     """The content hash (64 bits of SHA-256) of one simulation point: model, parameters, size, seeds,
-    run options and hild version."""
+    run options and hild version.
+
+    **Arguments:** `model`: the registry name; `params`: the scenario's parameters; `size`: the size value;
+    `sizes`: the sweep's `Sizes`; `options`: the run options.
+
+    **Returns:** the key, a non-negative int below 2^64."""
     from hild import __version__
 
     text = json.dumps({"model": model, "params": params, "size": size, **sizes.as_dict(), "options": dict(options),
@@ -119,8 +137,12 @@ def point_key(model: str, params: dict, size: int, sizes: Sizes, options: Mappin
 
 
 def simulate_point(task: tuple) -> tuple[xr.Dataset, xr.Dataset]:
-    """One task of a simulation sweep: (scenario, simulate's keyword arguments, the theory's options) ->
-    (its simulation, the theory from that simulation's own start: `scenario.matching_theory`)."""
+    """One task of a simulation sweep.
+
+    **Arguments:** `task`: (scenario, simulate's keyword arguments, the theory's options).
+
+    **Returns:** (its simulation, the theory from that simulation's own start: `scenario.matching_theory`),
+    two Datasets."""
     scenario, kwargs, options = task
     simulation = scenario.simulate(**kwargs)
     return simulation, scenario.matching_theory(simulation, **options)

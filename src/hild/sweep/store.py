@@ -59,8 +59,11 @@ BOOKKEEPING = ("done", "key", "checksum")
 
 
 def checksum(arrays: Mapping[str, np.ndarray]) -> int:
-    """64 bits of SHA-256 over named arrays (each name, dtype, shape and bytes, in name order); never 0,
-    which marks a point written without a checksum."""
+    """64 bits of SHA-256 over named arrays (each name, dtype, shape and bytes, in name order).
+
+    **Arguments:** `arrays`: name -> array (object and string arrays are hashed as JSON).
+
+    **Returns:** an int in [1, 2^64) (never 0, which marks a point written without a checksum)."""
     h = hashlib.sha256()
     for name in sorted(arrays):
         a = np.asarray(arrays[name])
@@ -133,6 +136,7 @@ def _error(e: BaseException) -> str:
 class Integrity:
     """What reading a store's data found.
 
+    **Arguments:**
     - `intact`: per (grid point, size), done and its data check (a boolean array; None before a simulation).
     - `damaged`: the done points whose data do not check, each {"point": grid point and size, "reason"}.
     - `unverified`: done points written before checksums (their chunks decode; nothing more can be checked).
@@ -150,7 +154,13 @@ class Integrity:
 
 
 class SweepStore:
-    """A sweep's store directory (see the module docstring for its layout)."""
+    """A sweep's store directory (see the module docstring for its layout).
+
+    **Arguments:** `path`: an existing store directory (one with a sweep.json; symbolic links are refused);
+    `SweepStore.create(path, spec)` makes a new one.
+
+    **Returns:** the store: `read()` gives (simulation, matched theory, `Integrity`), `theory()` the theory
+    sweep, `status()` a summary."""
 
     def __init__(self, path):
         self.path = Path(path)
@@ -318,7 +328,10 @@ class SweepStore:
         return None
 
     def theory(self) -> xr.Dataset | None:
-        """The theory sweep (None when absent or damaged: see `theory_damage`)."""
+        """The theory sweep.
+
+        **Arguments:** none. **Returns:** a Dataset (the grid's dimensions, then the axis and unit dimensions), or
+        None when absent or damaged (see `theory_damage`)."""
         if not self.has_theory or self.theory_damage() is not None:
             return None
         return xr.open_zarr(self.path, group="theory", consolidated=False).load()

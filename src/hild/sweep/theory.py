@@ -17,7 +17,11 @@ xr = lazy.module("xarray")
 
 
 def unit_sizes(scenarios: list) -> dict[str, int]:
-    """The largest length of each unit dimension over the scenarios."""
+    """The largest length of each unit dimension over the scenarios.
+
+    **Arguments:** `scenarios`: a non-empty list of scenarios of one model.
+
+    **Returns:** a dict unit dimension -> length."""
     sizes = [s.unit_sizes() for s in scenarios]
     return {dim: max(s.get(dim, 0) for s in sizes) for dim in sizes[0]}
 
@@ -29,7 +33,12 @@ SAMPLE = 64
 def sweep_needs(scenarios: list, chunk: int, dims: tuple[str, ...], **options) -> list[Need]:
     """What a theory sweep needs: the results of every point (kept, then stacked: twice their bytes) and the
     working memory of one batch of `chunk` scenarios, from the largest needs of a sample of the points
-    (evenly spread, plus those with the largest unit dimensions)."""
+    (evenly spread, plus those with the largest unit dimensions).
+
+    **Arguments:** `scenarios`: the grid's scenarios; `chunk`: scenarios per batched call; `dims`: the grid's
+    dimensions (named in a refusal); `options`: the theory's options.
+
+    **Returns:** two `Need`s (the results, kept; one batch's working memory) for `resources.admit`."""
     n = len(scenarios)
     sample = set(range(0, n, max(1, n // SAMPLE))) | {n - 1}
     for dim in scenarios[0].unit_sizes():

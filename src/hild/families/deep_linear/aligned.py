@@ -22,7 +22,12 @@ from hild.families.deep_linear.modes import mode_trajectory
 
 def aligned_strengths(W1, W2, U, V, rtol: float = 1e-6):
     """(a, b): the strengths of an aligned start along the task's directions V_a (a: d_in values) and
-    U_a (b: d_out values, signed so that u_a = a_a b_a), or None when (W1, W2) is not aligned."""
+    U_a (b: d_out values, signed so that u_a = a_a b_a), or None when (W1, W2) is not aligned.
+
+    **Arguments:** `W1` (width, d_in), `W2` (d_out, width): the weights; `U` (d_out, d_out), `V` (d_in, d_in): the
+    task's singular vectors; `rtol` (default 1e-6): the tolerance, relative to the largest strength.
+
+    **Returns:** (a (d_in,), b (d_out,)), float64, or None."""
     A, B = W1 @ V, W2.T @ U  # column a: a_a o_a and b_a o_a
     h, din, dout = W1.shape[0], A.shape[1], B.shape[1]
     n = max(din, dout)
@@ -44,7 +49,12 @@ def aligned_strengths(W1, W2, U, V, rtol: float = 1e-6):
 
 
 def aligned_flow(a, b, s, ts, lr_scales, U, V):
-    """(function, W1TW1, W2W2T) on times ts of the flow from the aligned strengths (a, b) (float64)."""
+    """(function, W1TW1, W2W2T) on times ts of the flow from the aligned strengths (a, b) (module docstring).
+
+    **Arguments:** `a` (d_in,), `b` (d_out,): the strengths (`aligned_strengths`); `s`: the singular values
+    (min(d_in, d_out),); `ts`: the times; `lr_scales`: (rho_1, rho_2); `U`, `V`: the task's singular vectors.
+
+    **Returns:** float64 arrays (t, d_out, d_in), (t, d_in, d_in), (t, d_out, d_out)."""
     rho1, rho2 = lr_scales
     c = np.sqrt(rho1 * rho2)
     din, dout = a.size, b.size

@@ -46,7 +46,11 @@ CONVENTION = "W <- W - lr dL/dW, L with the 1/n normalisation; t = lr * step (Ku
 
 
 def data_with_spectrum(spectrum, n_samples: int, seed: int = 0) -> np.ndarray:
-    """X (d x n) with X X^T / n = U diag(spectrum) U^T exactly, U a seeded random orthogonal matrix."""
+    """X (d x n) with X X^T / n = U diag(spectrum) U^T exactly, U a seeded random orthogonal matrix.
+
+    **Arguments:** `spectrum`: d finite numbers >= 0; `n_samples`: n (an integer >= d); `seed` (>= 0, default 0).
+
+    **Returns:** X, a float64 array (d, n_samples)."""
     s = np.asarray(spectrum, float)
     if s.ndim != 1 or s.size < 1 or not np.all(np.isfinite(s)) or np.any(s < 0):
         raise ValueError(f"spectrum must be a vector of finite numbers >= 0; got {np.asarray(spectrum).tolist()!r}")
@@ -76,13 +80,18 @@ def _args(cov, lam, k):
 
 
 def loss(W1, W2, cov, lam: float) -> float:
-    """L = tr[(I - W2 W1) S (I - W2 W1)^T] + lam (||W1||^2 + ||W2||^2)."""
+    """L = tr[(I - W2 W1) S (I - W2 W1)^T] + lam (||W1||^2 + ||W2||^2).
+
+    **Arguments:** `W1` (k, d), `W2` (d, k); `cov`: S (d, d); `lam`: the weight decay. **Returns:** L, a float."""
     R = np.eye(cov.shape[0]) - np.asarray(W2) @ np.asarray(W1)
     return float(np.trace(R @ cov @ R.T) + lam * (np.sum(np.asarray(W1) ** 2) + np.sum(np.asarray(W2) ** 2)))
 
 
 def gradients(W1, W2, cov, lam: float):
-    """(dL/dW1, dL/dW2)."""
+    """(dL/dW1, dL/dW2) = (-2 W2^T (I - W2 W1) S + 2 lam W1, -2 (I - W2 W1) S W1^T + 2 lam W2).
+
+    **Arguments:** `W1` (k, d), `W2` (d, k): arrays; `cov`: S (d, d); `lam`. **Returns:** two arrays shaped as
+    W1, W2."""
     R = np.eye(cov.shape[0]) - W2 @ W1
     return -2 * W2.T @ R @ cov + 2 * lam * W1, -2 * R @ cov @ W1.T + 2 * lam * W2
 
@@ -90,7 +99,12 @@ def gradients(W1, W2, cov, lam: float):
 def critical_point(cov, lam: float, k: int, subset=None, rotation=None):
     """(W1, W2) of the critical point on eigen-directions `subset` (indices into the eigenvalues sorted
     descending; default the top k: the global minimum), W2 = U_I diag(sqrt((1 - lam/s_i)_+)) O^T, W1 = W2^T,
-    with O = `rotation` (k x k orthogonal, default I)."""
+    with O = `rotation` (k x k orthogonal, default I).
+
+    **Arguments:** `cov`: S (d, d), symmetric PSD; `lam` (>= 0); `k` (in [1, d]); `subset`: at most k distinct
+    indices in [0, d); `rotation`: None or an orthogonal (k, k) matrix.
+
+    **Returns:** (W1 (k, d), W2 (d, k)), float64."""
     cov, lam, k = _args(cov, lam, k)
     s, U = np.linalg.eigh(cov)
     s, U = s[::-1], U[:, ::-1]
@@ -111,7 +125,12 @@ def critical_point(cov, lam: float, k: int, subset=None, rotation=None):
 
 def global_minimum(cov, lam: float, k: int) -> dict:
     """The closed-form global minimum: W1, W2 (O = I), the product W2 W1, the singular values
-    sqrt((1 - lam/s_i)_+) of W2, the principal directions U_k and L*."""
+    sqrt((1 - lam/s_i)_+) of W2, the principal directions U_k and L*.
+
+    **Arguments:** `cov`: S (d, d), symmetric PSD; `lam` (>= 0); `k` (in [1, d]).
+
+    **Returns:** a dict: `W1` (k, d), `W2` (d, k), `product` (d, d), `singular_values` (k,), `directions` (d, k),
+    `eigenvalues` (d,, descending), `loss` (a float)."""
     cov, lam, k = _args(cov, lam, k)
     W1, W2 = critical_point(cov, lam, k)
     s, U = np.linalg.eigh(cov)
@@ -127,7 +146,12 @@ def measures(W1, W2, cov, lam: float, k: int) -> dict:
     """How far (W1, W2) is from the global minimum: ||W1 - W2^T|| / ||W2||, the worst relative error of the
     singular values of W2 against sqrt(1 - lam/s_i), the largest principal angle (degrees) between the left
     singular subspace of W2 and the top-k PCA subspace, ||W2 W1 - U_k diag(1 - lam/s) U_k^T|| / ||.||, and
-    L - L*."""
+    L - L*.
+
+    **Arguments:** `W1` (k, d), `W2` (d, k); `cov`, `lam`, `k`: as in `global_minimum`.
+
+    **Returns:** a dict of floats: `transpose_gap`, `singular_value_error`, `principal_angle_deg`,
+    `product_error`, `loss_gap`."""
     gm = global_minimum(cov, lam, k)
     W1, W2 = np.asarray(W1, float), np.asarray(W2, float)
     Ul, sv, _ = np.linalg.svd(W2, full_matrices=False)
@@ -170,7 +194,13 @@ def simulate(cov, lam: float, k: int, lr: float = 0.01, steps: int = 5000, seeds
              init_scale: float = 0.1, n_points: int = 101) -> xr.Dataset:
     """Full-batch GD on L from independent Gaussian starts W1, W2 ~ init_scale N(0, 1/d) (NumPy PCG64 seeded by
     each integer seed seed, seed + 1, ...). Records the loss and ||W1 - W2^T|| / ||W2|| at n_points times
-    t = lr * step, and the final W1 (seed, k, i), W2 (seed, i, k)."""
+    t = lr * step, and the final W1 (seed, k, i), W2 (seed, i, k).
+
+    **Arguments:** `cov` (d, d), symmetric PSD; `lam` (>= 0); `k` (in [1, d]); `lr` (> 0, default 0.01); `steps`
+    (>= 1, default 5000); `seeds` (>= 1), `seed` (>= 0); `init_scale` (> 0, default 0.1); `n_points` (>= 2).
+
+    **Returns:** a Dataset: `loss`, `transpose_gap` (seed, t), `W1` (seed, k, i), `W2` (seed, i, k), `diverged`
+    (seed)."""
     cov, lam, k = _args(cov, lam, k)
     lr = check.real("lr", lr, minimum=0.0, strict_minimum=True)
     steps = check.integer("steps", steps, 1)
@@ -206,7 +236,9 @@ def _gd(covs, lam, k, lr, steps, seed_list, init_scale, n_points) -> xr.Dataset:
 
 
 def hessian_min_eigenvalue(W1, W2, cov, lam: float) -> float:
-    """Smallest eigenvalue of the Hessian of L in (W1, W2) (float64, by jax.hessian): < 0 at a saddle."""
+    """Smallest eigenvalue of the Hessian of L in (W1, W2) (float64, by jax.hessian): < 0 at a saddle.
+
+    **Arguments:** `W1` (k, d), `W2` (d, k); `cov`: S (d, d); `lam`. **Returns:** the eigenvalue, a float."""
     cov = _cov(cov)
     W1, W2 = np.asarray(W1, float), np.asarray(W2, float)
     k, d = W1.shape
@@ -231,6 +263,12 @@ class LinearAutoencoder(Scenario):
     k: the bottleneck width (1 .. d); lam: the weight decay (>= 0); lr: GD's learning rate;
     init_scale: the starts W1, W2 ~ init_scale N(0, 1/d). Theory: the closed-form global minimum
     (Kunin et al., arXiv 1901.08168) along the axis `mode`; simulation: GD after `steps` steps.
+
+    Axis `mode` (1 .. k); size `n_samples`; variables `singular_value` (mode), `product_eigenvalue` (mode),
+    `loss`, `transpose_gap`.
+
+    **Arguments:** `spectrum` (d finite numbers >= 0, default (4, 3, 2, 1, 0.5, 0.25)); `k` (integer in [1, d],
+    default 2); `lam` (>= 0, default 0.2); `lr` (> 0, default 0.02); `init_scale` (> 0, default 0.1).
     """
 
     spectrum: Any = (4.0, 3.0, 2.0, 1.0, 0.5, 0.25)
@@ -268,7 +306,7 @@ class LinearAutoencoder(Scenario):
 
     @classmethod
     def example(cls) -> "LinearAutoencoder":
-        """d = 6, k = 2, lam = 0.2, lr = 0.02."""
+        """d = 6, k = 2, lam = 0.2, lr = 0.02. **Arguments:** none. **Returns:** a `LinearAutoencoder`."""
         return cls(spectrum=(4.0, 3.0, 2.0, 1.0, 0.5, 0.25), k=2, lam=0.2, lr=0.02, init_scale=0.1)
 
     @property
@@ -286,7 +324,10 @@ class LinearAutoencoder(Scenario):
         """The global minimum of the population loss: singular values sqrt((1 - lam/s_i)_+) of W2, eigenvalues
         (1 - lam/s_i)_+ of W2 W1 (i = 1 .. k, s sorted descending), L* and ||W1 - W2^T|| / ||W2|| = 0.
 
-        **Returns:** a Dataset over `mode`, with `diverged`, `mode_diverged` (never set)."""
+        **Arguments:** none.
+
+        **Returns:** a Dataset over `mode`: `singular_value`, `product_eigenvalue` (mode), `loss`, `transpose_gap`
+        (scalars), with `diverged`, `mode_diverged` (never set)."""
         gm = global_minimum(self.cov, self.lam, self.k)
         sv = gm["singular_values"]
         ds = self._dataset(sv, sv ** 2, gm["loss"], 0.0, ())
@@ -341,11 +382,12 @@ class LinearAutoencoder(Scenario):
         """Full-batch GD for `steps` steps on the loss of n_samples Gaussian samples (None: the population
         covariance), from seeded Gaussian starts (as `simulate` of this module), float64.
 
-        **Arguments:** `n_samples` (the size parameter, >= d), `seeds`, `seed`, `steps`.
+        **Arguments:** `n_samples` (the size parameter: None or an integer >= d), `seeds` (>= 1), `seed` (>= 0),
+        `steps` (>= 1, default 2000).
 
         **Returns:** per seed, the singular values of W2 and the top-k eigenvalues of the symmetric part
         of W2 W1 (seed, mode), and the final loss on the population covariance and ||W1 - W2^T|| / ||W2||
-        (seed), with `diverged`, `mode_diverged`."""
+        (seed), the final `W1` (seed, k, i) and `W2` (seed, i, k), with `diverged`, `mode_diverged`."""
         n, seeds, seed, steps = self._run_arguments(n_samples, seeds, seed, steps)
         seed_list = list(range(seed, seed + seeds))
         run = _gd(self.covariances(n, seed_list), self.lam, self.k, self.lr, steps, seed_list, self.init_scale, 2)

@@ -38,6 +38,12 @@ def _crossing(t, u, level) -> float:
        "1334 steps; from a small random start modes are learnt in order of s with half-times ∝ 1/s within 15%; "
        "deeper balanced networks (D = 3, 4 layers, u0 = 0.05) follow u' = D u^(2 - 2/D) (s - u) within 1% of s", SAXE)
 def saxe_modes(size: str, progress: bool) -> Outcome:
+    """Run the claim registered above at `size`.
+
+    **Arguments:** `size`: 'quick' or 'paper'; `progress`: show progress.
+
+    **Returns:** an `Outcome`: the checks, the datasets `theory`, `simulation`, `simulation_random`, the figure and
+    the measured numbers."""
     d, seeds = {"quick": (5, 4), "paper": (10, 8)}[size]
     s = np.zeros(d)
     s[:4] = (3.0, 2.0, 1.0, 0.5)
@@ -105,6 +111,11 @@ LAMS = (0.0, 0.1, 1.0, 10.0)
        "representations W1^T W1, W2 W2^T and the NTK; the relative NTK movement decreases monotonically with |lambda|; "
        "the half-time falls with |lambda|, towards ln 2 / |lambda| in the lazy limit", DOMINE)
 def lambda_balanced(size: str, progress: bool) -> Outcome:
+    """Run the claim registered above at `size`.
+
+    **Arguments:** `size`: 'quick' or 'paper'; `progress`: show progress.
+
+    **Returns:** an `Outcome`: the checks, the theories `theory_lam<lambda>`, the figure and the measured numbers."""
     seeds = {"quick": 2, "paper": 8}[size]
     dims = {"quick": (4, 3, 3), "paper": (8, 6, 6)}[size]
     modes = [DeepLinear(singular_values=[2.0], width=1, lr=1e-3, init="aligned", init_scale=1e-3, lam=lam)
@@ -175,6 +186,11 @@ DELTAS = (-10.0, -1.0, 0.0, 1.0, 10.0)
        "(deviation < 1e-2), delta = 0 (rich) paths deviate at least 10x more; feature learning (NTK movement) is fastest at "
        "balance and falls with |delta| on both sides", KUNIN)
 def get_rich_quick(size: str, progress: bool) -> Outcome:
+    """Run the claim registered above at `size`.
+
+    **Arguments:** `size`: 'quick' or 'paper'; `progress`: show progress.
+
+    **Returns:** an `Outcome`: the checks, the theories `theory_delta<delta>`, the figure and the measured numbers."""
     d = {"quick": 20, "paper": 100}[size]
     beta = np.random.default_rng(7).standard_normal(d)
     beta /= np.linalg.norm(beta)

@@ -80,6 +80,11 @@ LRS = (0.04, 0.02, 0.01)
        "1 +- 0.05, lr 0.01-0.04; under SGD the exponent is reported, not checked: the gradient-noise integral "
        "itself depends on lr)", MECHANICS)
 def conservation_laws(size: str, progress: bool) -> Outcome:
+    """Run the claim registered above at `size`.
+
+    **Arguments:** `size`: 'quick' or 'paper'; `progress`: show progress.
+
+    **Returns:** an `Outcome`: the checks, the SGD and GD runs `sgd`, `gd`, the figure and the measured numbers."""
     p = {"quick": dict(seeds=2, steps=2000, d=16, widths=(16, 16), n_samples=256),
          "paper": dict(seeds=8, steps=4000, d=32, widths=(32, 32), n_samples=512)}[size]
     T = LRS[-1] * p["steps"]  # the common time every lr reaches
@@ -147,6 +152,11 @@ def conservation_laws(size: str, progress: bool) -> Outcome:
        "tr S - sum (s_i - lam)^2/s_i (1e-8); the closed form is critical (gradient < 1e-10) and other critical "
        "points have higher loss and a negative Hessian direction (saddles)", LAE)
 def linear_autoencoder(size: str, progress: bool) -> Outcome:
+    """Run the claim registered above at `size`.
+
+    **Arguments:** `size`: 'quick' or 'paper'; `progress`: show progress.
+
+    **Returns:** an `Outcome`: the checks, the dataset `simulation`, the figure and the measured numbers."""
     d, k, n, seeds, steps = {"quick": (20, 3, 200, 4, 2000), "paper": (50, 5, 1000, 8, 5000)}[size]
     s = np.concatenate([np.linspace(5.0, 2.0, k), np.linspace(1.0, 0.1, d - k)])
     X = ae.data_with_spectrum(s, n, seed=0)

@@ -35,7 +35,11 @@ CONVENTION = "W_l <- W_l - lr dL/dW_l, L = 1/2 ||Sigma_yx - W_D ... W_1||_F^2; t
 
 
 def mode_trajectory_deep(t, s, u0: float, depth: int) -> np.ndarray:
-    """u(t) (len(t) x len(s)) of the modes of a balanced, aligned depth-D network, from u(0) = u0 (float64)."""
+    """u(t) of the modes of a balanced, aligned depth-D network, u' = D u^(2 - 2/D) (s - u), from u(0) = u0.
+
+    **Arguments:** `t`: increasing times from 0; `s`: the singular values (>= 0); `u0` > 0; `depth`: D >= 2.
+
+    **Returns:** u, a float64 array (len(t), len(s))."""
     depth = check.integer("depth", depth, 2)
     t, s = np.asarray(t, float), np.atleast_1d(np.asarray(s, float))
     u0 = check.real("u0", u0, minimum=0.0, strict_minimum=True)
@@ -115,8 +119,13 @@ def _gd_modes(s, depth: int, lr: float, u0: float, per: int, n_rec: int, seeds: 
 def simulate_deep(singular_values, depth: int, lr: float = 1e-3, u0: float = 1e-3, t_max: float = 10.0,
                   n_points: int = 101, seeds: int = 1, seed: int = 0) -> xr.Dataset:
     """GD on a D-layer linear network (width = number of modes) from the balanced, aligned start with mode
-    strengths u0; the seed draws the hidden bases O_l, which leave the modes unchanged. Returns `modes`
-    (seed, t, mode), float64. (The earlier free function; `DeepBalanced.simulate` is the scenario's.)"""
+    strengths u0; the seed draws the hidden bases O_l, which leave the modes unchanged. (The earlier free
+    function; `DeepBalanced.simulate` is the scenario's.)
+
+    **Arguments:** `singular_values` (>= 0); `depth` (>= 2); `lr` (> 0, default 1e-3); `u0` (> 0, default 1e-3);
+    `t_max` (> 0, default 10); `n_points` (>= 2, default 101); `seeds` (>= 1), `seed` (>= 0).
+
+    **Returns:** a Dataset with `modes` (seed, t, mode), float64."""
     s = _singular_values(singular_values)
     depth = check.integer("depth", depth, 2)
     lr = check.real("lr", lr, minimum=0.0, strict_minimum=True)
@@ -139,6 +148,11 @@ class DeepBalanced(Scenario):
     singular_values: the task's s (Sigma_yx = diag(s), width = number of modes); depth: D >= 2;
     u0: every mode's initial strength u = a^D > 0. Theory: the mode ODE u' = D u^(2 - 2/D) (s - u)
     (Saxe et al., arXiv 1312.6120); simulation: GD at lr = 1 / steps_per_time on the real network.
+
+    Axis `t` (= lr * steps); size `steps_per_time`; variables `modes` (t, mode) and `loss` (t).
+
+    **Arguments:** `singular_values` (finite numbers >= 0, default (3, 2, 1, 0.5)); `depth` (integer >= 2,
+    default 3); `u0` (> 0, default 0.05).
     """
 
     singular_values: Any = (3.0, 2.0, 1.0, 0.5)
@@ -162,7 +176,7 @@ class DeepBalanced(Scenario):
 
     @classmethod
     def example(cls) -> "DeepBalanced":
-        """Three layers, modes s = 3, 2, 1, 0.5 from u0 = 0.05."""
+        """Three layers, modes s = 3, 2, 1, 0.5 from u0 = 0.05. **Arguments:** none. **Returns:** a `DeepBalanced`."""
         return cls(singular_values=(3.0, 2.0, 1.0, 0.5), depth=3, u0=0.05)
 
     def unit_sizes(self) -> dict[str, int]:
@@ -182,7 +196,9 @@ class DeepBalanced(Scenario):
     def theory(self, t_max: float = 10.0, n_points: int = 101) -> xr.Dataset:
         """The mode ODE integrated on t = 0 .. t_max (n_points times; diffrax Tsit5, rtol 1e-10, float64).
 
-        **Returns:** `modes` (t, mode), `loss` = 1/2 sum (s - u)^2 (t), `diverged`, `t_diverged`."""
+        **Arguments:** `t_max` (> 0, default 10); `n_points` (>= 2, default 101).
+
+        **Returns:** a Dataset: `modes` (t, mode), `loss` = 1/2 sum (s - u)^2 (t), `diverged`, `t_diverged`."""
         t_max = check.real("t_max", t_max, minimum=0.0, strict_minimum=True)
         n_points = check.integer("n_points", n_points, 2)
         t = np.linspace(0.0, t_max, n_points)

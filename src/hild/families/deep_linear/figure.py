@@ -43,7 +43,11 @@ def _modes_and_loss(theory, simulation, ax_modes, ax_loss, ax_ntk=None) -> None:
 
 
 def figure(theory: xr.Dataset | None, simulation: xr.Dataset | None = None, title: str = ""):
-    """Three panels: modes u_a(t), loss (log), NTK movement; theory lines over simulation seed means and bands."""
+    """Three panels: modes u_a(t), loss (log), NTK movement; theory lines over simulation seed means and bands.
+
+    **Arguments:** `theory`, `simulation`: `DeepLinear` results (either may be None); `title`: the figure's title.
+
+    **Returns:** a matplotlib Figure."""
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(1, 3, figsize=(10, 3.3), constrained_layout=True)
         _modes_and_loss(theory, simulation, axes[0], axes[1], axes[2])
@@ -56,7 +60,10 @@ def figure(theory: xr.Dataset | None, simulation: xr.Dataset | None = None, titl
 
 
 def modes_figure(theory: xr.Dataset | None, simulation: xr.Dataset | None = None, title: str = ""):
-    """Mode strengths u_a(t) and the loss: theory lines over simulation seed means and bands."""
+    """Mode strengths u_a(t) and the loss: theory lines over simulation seed means and bands.
+
+    **Arguments:** `theory`, `simulation`: results with `modes` (t, mode) and `loss` (either may be None);
+    `title`. **Returns:** a matplotlib Figure."""
     with plt.rc_context(STYLE):
         fig, (a, b) = plt.subplots(1, 2, figsize=(7.5, 3.3), constrained_layout=True)
         _modes_and_loss(theory, simulation, a, b)
@@ -79,8 +86,13 @@ def lines_figure(theory: xr.Dataset | None, simulation: xr.Dataset | None, varia
                  ylabel: str = "", xlabel: str = ""):
     """One panel per variable along `axis`, one color per unit. On a continuous axis theory lines over the
     simulation's seed means and +-1 sd bands; on an integer axis (modes) theory as bars ('_') and the simulation
-    as its seed mean with a +-1 sd error bar. `variables`: names, or a dict name -> y label; `xlabel`: default
-    the axis name."""
+    as its seed mean with a +-1 sd error bar.
+
+    **Arguments:** `theory`, `simulation`: results (either may be None); `variables`: names, or a dict name ->
+    y label; `axis`: the x dimension; `title`; `ylabel`: the y label for a list of names; `xlabel`: default the
+    axis name.
+
+    **Returns:** a matplotlib Figure, one panel per variable."""
     from matplotlib.ticker import MaxNLocator
 
     labels = variables if isinstance(variables, dict) else {name: ylabel or name for name in variables}

@@ -20,7 +20,12 @@ import numpy as np
 
 
 def ntk(W1TW1: np.ndarray, W2W2T: np.ndarray, lr_scales=(1.0, 1.0)) -> np.ndarray:
-    """The NTK (..., d_out d_in, d_out d_in) of f = W2 W1 on whitened inputs, per-layer rates included."""
+    """The NTK rho_1 W2 W2^T (x) I + rho_2 I (x) W1^T W1 of f = W2 W1 on whitened inputs.
+
+    **Arguments:** `W1TW1`: (..., d_in, d_in); `W2W2T`: (..., d_out, d_out), same leading shape; `lr_scales`:
+    (rho_1, rho_2) (default (1, 1)).
+
+    **Returns:** the kernel, a float array (..., d_out d_in, d_out d_in), row-major index p = o * d_in + i."""
     din, dout = W1TW1.shape[-1], W2W2T.shape[-1]
     rho1, rho2 = lr_scales
     left = np.einsum("...ab,ij->...aibj", W2W2T, np.eye(din))
@@ -34,7 +39,14 @@ def _cos(A, B, axes):
 
 
 def observables(function, W1TW1, W2W2T, imbalance, sigma, lr_scales, U, V) -> dict:
-    """Every recorded variable from the time series (t first) of function and representations."""
+    """Every recorded variable (module docstring) from the time series of function and representations.
+
+    **Arguments:** `function` (t, d_out, d_in), `W1TW1` (t, d_in, d_in), `W2W2T` (t, d_out, d_out), `imbalance`
+    (t, width, width): the series, t first; `sigma`: Sigma_yx (d_out, d_in);
+    `lr_scales`: (rho_1, rho_2); `U`, `V`: the task's left and right singular vectors.
+
+    **Returns:** a dict name -> array (t, then the dims of `DIMS`) (`function`, `W1TW1`, `W2W2T`, `ntk`,
+    `modes`, `loss`, `imbalance`, `ntk_movement`, `kernel_alignment`, `rep_similarity`)."""
     theta = ntk(W1TW1, W2W2T, lr_scales)
     r = min(sigma.shape)
     y = sigma.reshape(-1)

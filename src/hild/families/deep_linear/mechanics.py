@@ -149,6 +149,12 @@ def train(lrs=(0.1,), weight_decays=(0.0,), steps: int = 1000, seeds: int = 1, s
     rescale_unit_size (unit2: ||W2 row j||^2 -+ ||W3 column j||^2 and the gradient difference),
     rescale_layer / rescale_layer_grad (||W2||^2 - ||W3||^2), translation_bias (1 . b3), translation_columns
     (unit2: 1 . W3[:, j]), loss (minibatch).
+
+    **Arguments:** `lrs` (> 0), `weight_decays` (>= 0; lr * weight_decay < 1): numbers or sequences; `steps`
+    (>= 1); `seeds` (>= 1), `seed` (>= 0); `d` (>= 1); `widths` (two integers >= 1); `classes` (>= 2); `n_samples`
+    (>= 2); `batch_size` (in [2, n_samples]).
+
+    **Returns:** a Dataset over (lr, weight_decay, seed, step) with the variables above and the coordinate `t`.
     """
     lrs = [check.real("lrs", x, minimum=0.0, strict_minimum=True) for x in np.atleast_1d(lrs).tolist()]
     wds = [check.real("weight_decays", x, minimum=0.0) for x in np.atleast_1d(weight_decays).tolist()]
@@ -208,7 +214,12 @@ def _check_law(lr, weight_decay):
 def discrete_law(q0, grad2, lr: float, weight_decay: float, kind: str = "norm") -> np.ndarray:
     """The exact SGD law unrolled along the last axis: q_{k+1} = a q_k + eta^2 G_k with a = (1 - eta lambda)^2
     (kind 'norm': scale or rescale; grad2 = G_0..G_{K-1}) or q_{k+1} = (1 - eta lambda) q_k (kind
-    'translation'; grad2 only sets K). Returns q_0..q_K."""
+    'translation'; grad2 only sets K).
+
+    **Arguments:** `q0`: the initial values (...); `grad2`: G_0..G_{K-1} (..., K); `lr` (> 0), `weight_decay`
+    (>= 0; lr * weight_decay < 1); `kind`: 'norm' or 'translation'.
+
+    **Returns:** q_0..q_K, a float64 array (..., K + 1)."""
     lr, weight_decay = _check_law(lr, weight_decay)
     q0, G = np.asarray(q0, float), np.asarray(grad2, float)
     if kind == "translation":
@@ -226,7 +237,12 @@ def flow_law(q0, grad2, lr: float, weight_decay: float, kind: str = "norm", rate
     minibatch gradient acts for one step; the integral is exact for that piecewise-constant G), or for
     kind 'translation' 1.theta(t) = e^{-r t / 2} 1.theta(0). rate 'paper': r = 2 lambda (Kunin et al.);
     'modified': r = 2 lambda + eta lambda^2 (the modified flow); 'gradient_flow': r = 2 lambda and no eta
-    term (the eta -> 0 limit: the conserved / purely decaying value). Returns Q at t_0..t_K."""
+    term (the eta -> 0 limit: the conserved / purely decaying value).
+
+    **Arguments:** `q0` (...), `grad2` (..., K), `lr`, `weight_decay`, `kind`: as in `discrete_law`; `rate`:
+    'paper', 'modified' or 'gradient_flow'.
+
+    **Returns:** Q at t_0..t_K, a float64 array (..., K + 1)."""
     lr, weight_decay = _check_law(lr, weight_decay)
     if rate not in ("paper", "modified", "gradient_flow"):
         raise ValueError(f"rate must be 'paper', 'modified' or 'gradient_flow'; got {rate!r}")
@@ -247,7 +263,9 @@ def flow_law(q0, grad2, lr: float, weight_decay: float, kind: str = "norm", rate
 
 def drift_exponent(lrs, drifts) -> float:
     """Least-squares slope of log |drift| against log lr: 1 when the drift from the gradient-flow value is
-    proportional to lr (the eta -> 0 limit)."""
+    proportional to lr (the eta -> 0 limit).
+
+    **Arguments:** `lrs` (> 0), `drifts` (nonzero): equal-length sequences. **Returns:** the slope, a float."""
     return float(np.polyfit(np.log(np.asarray(lrs, float)), np.log(np.abs(np.asarray(drifts, float))), 1)[0])
 
 
@@ -266,6 +284,14 @@ class NeuralMechanics(Scenario):
     training set size; batch_size: the minibatch size (2 .. n_samples). Theory: the gradient-flow
     (lr -> 0) laws from each seed's initial values (Kunin et al., arXiv 2012.04728); simulation:
     SGD at lr = 1 / steps_per_time.
+
+    Axis `t` (= lr * step); size `steps_per_time`; variables (`LAWS`): `scale_norm2` (unit1: ||W1 row||^2),
+    `rescale_unit` (unit2: ||W2 row j||^2 - ||W3 column j||^2), `rescale_layer` (||W2||^2 - ||W3||^2),
+    `translation_bias` (1 . b3), `translation_columns` (unit2: 1 . W3[:, j]).
+
+    **Arguments:** `weight_decay` (>= 0, default 0.05); `d` (integer >= 1, default 8); `widths` (two integers
+    >= 1, default (8, 8)); `classes` (integer >= 2, default 3); `n_samples` (integer >= 2, default 64);
+    `batch_size` (integer in [2, n_samples], default 8).
     """
 
     weight_decay: float = 0.05
@@ -301,7 +327,9 @@ class NeuralMechanics(Scenario):
 
     @classmethod
     def example(cls) -> "NeuralMechanics":
-        """d = 8, widths (8, 8), 3 classes, 64 samples, batches of 8, weight decay 0.05."""
+        """d = 8, widths (8, 8), 3 classes, 64 samples, batches of 8, weight decay 0.05.
+
+        **Arguments:** none. **Returns:** a `NeuralMechanics`."""
         return cls(weight_decay=0.05, d=8, widths=(8, 8), classes=3, n_samples=64, batch_size=8)
 
     def unit_sizes(self) -> dict[str, int]:
@@ -326,7 +354,11 @@ class NeuralMechanics(Scenario):
         e^{-2 lambda t} Q(0) for ||W1 row||^2 and the rescale differences, 1.theta(t) = e^{-lambda t} 1.theta(0)
         for the translation sums (conserved at lambda = 0).
 
-        **Returns:** a Dataset over `t` (and the units), with `diverged`, `t_diverged` (never set)."""
+        **Arguments:** `t_max` (> 0, default 10); `n_points` (>= 2, default 101); `seed` (>= 0): whose initial
+        weights start the laws.
+
+        **Returns:** a Dataset over `t` with the variables of `LAWS` (t, and unit1 / unit2 where they have one),
+        `diverged`, `t_diverged` (never set)."""
         t_max = check.real("t_max", t_max, minimum=0.0, strict_minimum=True)
         n_points = check.integer("n_points", n_points, 2)
         seed = check.integer("seed", seed, 0)
@@ -395,9 +427,11 @@ class NeuralMechanics(Scenario):
         data and the start as `train` does and its minibatches from jax.random.key(s); the symmetric
         quantities are recorded at n_points (fewer if there are fewer steps) near-even steps from 0 to the last.
 
-        **Arguments:** `steps_per_time` (the size parameter, 1/lr, >= 5), `seeds`, `seed`, `t_max`, `n_points`.
+        **Arguments:** `steps_per_time` (the size parameter, 1/lr: an integer >= 5 and > weight_decay), `seeds`
+        (>= 1), `seed` (>= 0), `t_max` (> 0, default 10), `n_points` (>= 2, default 101).
 
-        **Returns:** the quantities of `LAWS` over (seed, t) and their units, with `diverged`, `t_diverged`."""
+        **Returns:** a Dataset with the quantities of `LAWS` over (seed, t) and their units, with `diverged`
+        (seed), `t_diverged` (seed)."""
         q, seeds, seed, t_max, n_points = self._run_arguments(steps_per_time, seeds, seed, t_max, n_points)
         steps = max(1, int(round(t_max * q)))
         n_rec = min(n_points - 1, steps)

@@ -41,26 +41,44 @@ def _mode(t, s, u0, lam):
 
 
 def mode_trajectory(t, s, u0, lam=0.0) -> np.ndarray:
-    """u(t) of one aligned mode (float64, broadcast over t, s, u0 and lam)."""
+    """u(t) of one aligned mode: the closed form of the module docstring (arXiv 2409.14623).
+
+    **Arguments:** `t`: time (lr * steps, >= 0); `s`: the mode's singular value; `u0`: u(0); `lam`: the
+    balance b^2 - a^2 (default 0, Saxe's sigmoid); arrays that broadcast.
+
+    **Returns:** u(t), a float64 NumPy array of the broadcast shape."""
     with jax.enable_x64(True):
         return np.asarray(_mode(*(jnp.asarray(x, jnp.float64) for x in (t, s, u0, lam))))
 
 
 def saxe_sigmoid(t, s, u0) -> np.ndarray:
-    """Saxe et al. (2014) balanced mode: u = s e^{2st} / (e^{2st} - 1 + s/u0) (t = lr * steps)."""
+    """Saxe et al. (2014) balanced mode: u = s e^{2st} / (e^{2st} - 1 + s/u0) (t = lr * steps; arXiv 1312.6120).
+
+    **Arguments:** `t`: time (>= 0); `s` > 0: the singular value; `u0` > 0: u(0); arrays that broadcast.
+
+    **Returns:** u(t), a float64 array of the broadcast shape (s where 2 s t > 700)."""
     t, s, u0 = (np.asarray(x, float) for x in (t, s, u0))
     with np.errstate(over="ignore", invalid="ignore"):
         return np.where(2 * s * t > 700, s, s * np.exp(2 * s * t) / (np.expm1(2 * s * t) + s / u0))
 
 
 def saxe_time(s, u0, u_f) -> np.ndarray:
-    """Time from u0 to u_f of a balanced mode: ln[u_f (s - u0) / (u0 (s - u_f))] / (2 s) (Saxe et al. 2014)."""
+    """Time from u0 to u_f of a balanced mode: ln[u_f (s - u0) / (u0 (s - u_f))] / (2 s) (Saxe et al. 2014).
+
+    **Arguments:** `s` > 0: the singular value; `u0`, `u_f` in (0, s): start and end; arrays that broadcast.
+
+    **Returns:** the time, a float64 array of the broadcast shape."""
     s, u0, u_f = (np.asarray(x, float) for x in (s, u0, u_f))
     return np.log(u_f * (s - u0) / (u0 * (s - u_f))) / (2 * s)
 
 
 def learning_time(s, u0, lam, u_f, t_max: float = 1e4) -> float:
-    """Time for an aligned lam-balanced mode to go from u0 to u_f (root of the closed form; inf if not by t_max)."""
+    """Time for an aligned lam-balanced mode to go from u0 to u_f (root in t of `mode_trajectory` = u_f).
+
+    **Arguments:** `s`, `u0`, `lam`: the mode (numbers, as in `mode_trajectory`); `u_f`: the target value;
+    `t_max` (default 1e4): the longest time searched.
+
+    **Returns:** the time, a float; inf where u_f is not crossed by t_max."""
     gap = lambda t: float(mode_trajectory(t, s, u0, lam)) - u_f  # noqa: E731
     if gap(t_max) * gap(0.0) > 0:
         return np.inf

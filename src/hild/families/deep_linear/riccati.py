@@ -31,7 +31,10 @@ jnp = lazy.module("jax.numpy")
 
 
 def riccati_matrix(sigma, lam):
-    """F = [[-lam/2 I, Sigma^T], [Sigma, lam/2 I]] for Sigma (d_out x d_in) (jnp, traceable in lam)."""
+    """F = [[-lam/2 I, Sigma^T], [Sigma, lam/2 I]] for Sigma (d_out x d_in) (jnp, traceable in lam).
+
+    **Arguments:** `sigma`: Sigma_yx (d_out, d_in); `lam`: the balance. **Returns:** F, a JAX array
+    (d_in + d_out, d_in + d_out)."""
     dout, din = sigma.shape
     top = jnp.concatenate([-lam / 2 * jnp.eye(din), sigma.T], axis=1)
     bottom = jnp.concatenate([sigma, lam / 2 * jnp.eye(dout)], axis=1)
@@ -59,18 +62,33 @@ def _flow(Q0, sigma, lam, dt, n_steps: int):
 
 @lazy.jit(static_argnames=("n_steps",))
 def flow(Q0, sigma, lam, dt, n_steps: int):
-    """jit of `_flow`; vmap it over Q0 and lam for many initialisations at once (`flow_batch`)."""
+    """Q(t) of the unit-rate lambda-balanced flow on the grid 0, dt, ..., n_steps dt, exact (module docstring).
+
+    **Arguments:** `Q0`: [V1^T; V2] at t = 0 ((d_in + d_out, width), lambda-balanced); `sigma`: Sigma_yx
+    (d_out, d_in); `lam`: the balance; `dt` > 0: the grid step; `n_steps` (static): grid steps.
+
+    **Returns:** Q, a JAX array (n_steps + 1, d_in + d_out, width) (`from_unit` gives the observables)."""
     return _flow(Q0, sigma, lam, dt, n_steps)
 
 
 @lazy.jit(static_argnames=("n_steps",))
 def flow_batch(Q0s, sigma, lams, dt, n_steps: int):
-    """Many lambda-balanced starts (Q0s: (n, d_in + d_out, width), lams: (n,)) in one vectorised call."""
+    """`flow` for many lambda-balanced starts in one vectorised call.
+
+    **Arguments:** `Q0s`: (n, d_in + d_out, width); `sigma`: (d_out, d_in); `lams`: (n,); `dt`, `n_steps`: as in
+    `flow`.
+
+    **Returns:** Q, a JAX array (n, n_steps + 1, d_in + d_out, width)."""
     return jax.vmap(_flow, in_axes=(0, None, 0, None, None))(Q0s, sigma, lams, dt, n_steps)
 
 
 def balance_of(W1, W2, lr_scales, rtol: float = 1e-6) -> float:
-    """lam with W2^T W2 / rho_2 - W1 W1^T / rho_1 = lam I; ValueError when the weights are not lambda-balanced."""
+    """lam with W2^T W2 / rho_2 - W1 W1^T / rho_1 = lam I.
+
+    **Arguments:** `W1` (width, d_in), `W2` (d_out, width); `lr_scales`: (rho_1, rho_2); `rtol` (default 1e-6):
+    the tolerance, relative to the largest squared weight.
+
+    **Returns:** lam, a float; ValueError when the weights are not lambda-balanced."""
     C = W2.T @ W2 / lr_scales[1] - W1 @ W1.T / lr_scales[0]
     lam = float(np.trace(C) / C.shape[0])
     scale = max(np.abs(W1).max() ** 2 / lr_scales[0], np.abs(W2).max() ** 2 / lr_scales[1], abs(lam), 1e-300)
@@ -83,14 +101,22 @@ def balance_of(W1, W2, lr_scales, rtol: float = 1e-6) -> float:
 
 
 def to_unit(W1, W2, lr_scales):
-    """(Q0, c): the unit-rate variables Q0 = [V1^T; V2], V_i = sqrt(c / rho_i) W_i, c = sqrt(rho_1 rho_2)."""
+    """(Q0, c): the unit-rate variables Q0 = [V1^T; V2], V_i = sqrt(c / rho_i) W_i, c = sqrt(rho_1 rho_2).
+
+    **Arguments:** `W1` (width, d_in), `W2` (d_out, width); `lr_scales`: (rho_1, rho_2).
+
+    **Returns:** (Q0 (d_in + d_out, width), c a float)."""
     rho1, rho2 = lr_scales
     c = np.sqrt(rho1 * rho2)
     return np.concatenate([np.sqrt(c / rho1) * W1.T, np.sqrt(c / rho2) * W2], axis=0), c
 
 
 def from_unit(Qs, d_in, lr_scales):
-    """(function, W1TW1, W2W2T, imbalance) time series from the unit-rate Q's."""
+    """(function, W1TW1, W2W2T, imbalance) time series from the unit-rate Q's.
+
+    **Arguments:** `Qs` (..., d_in + d_out, width): the flow (`flow`); `d_in`; `lr_scales`: (rho_1, rho_2).
+
+    **Returns:** arrays (..., d_out, d_in), (..., d_in, d_in), (..., d_out, d_out), (..., width, width)."""
     rho1, rho2 = lr_scales
     c = np.sqrt(rho1 * rho2)
     P = np.einsum("...ak,...bk->...ab", Qs, Qs)

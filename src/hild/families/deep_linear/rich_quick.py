@@ -33,14 +33,23 @@ scipy_integrate = lazy.module("scipy.integrate")
 def minimal_model(beta, delta: float = 0.0, eta_w: float = 1.0, eta_a: float = 1.0, init_scale: float = 1e-2,
                   lr: float = 1e-3) -> DeepLinear:
     """f = a w^T x on y = beta^T x: a lam-balanced start with delta = eta_w a^2 - eta_a ||w||^2, a random
-    direction of beta_hat(0) = a w and ||beta_hat(0)|| = init_scale * |N(0, 1)| (seeded)."""
+    direction of beta_hat(0) = a w and ||beta_hat(0)|| = init_scale * |N(0, 1)| (seeded; arXiv 2406.06158).
+
+    **Arguments:** `beta`: the teacher (d,); `delta` (default 0, balanced): the conserved imbalance; `eta_w`,
+    `eta_a` (> 0, default 1): the layer rates; `init_scale` (default 1e-2); `lr` (default 1e-3).
+
+    **Returns:** a `DeepLinear` scenario with width 1, init 'lambda' and lam = delta / (eta_w eta_a)."""
     beta = np.atleast_2d(np.asarray(beta, float))
     return DeepLinear(sigma_yx=beta, width=1, lr=lr, lr_scales=(eta_w, eta_a), init="lambda",
                       init_scale=init_scale, lam=delta / (eta_w * eta_a))
 
 
 def kernel(beta_hat, delta: float, eta_w: float = 1.0, eta_a: float = 1.0) -> np.ndarray:
-    """The function-space kernel M(beta_hat; delta) of the minimal model (d x d)."""
+    """The function-space kernel M(beta_hat; delta) = (delta + D)/2 I + (D - delta)/2 bb^T of the minimal model.
+
+    **Arguments:** `beta_hat`: the current a w (d,); `delta`: the imbalance; `eta_w`, `eta_a` (default 1).
+
+    **Returns:** M, a float64 array (d, d)."""
     b = np.asarray(beta_hat, float).reshape(-1)
     norm2 = b @ b
     D = np.sqrt(delta ** 2 + 4 * eta_a * eta_w * norm2)
@@ -49,7 +58,13 @@ def kernel(beta_hat, delta: float, eta_w: float = 1.0, eta_a: float = 1.0) -> np
 
 
 def predicted_drift(theory: xr.Dataset, sigma, lr: float, lr_scales=(1.0, 1.0)) -> np.ndarray:
-    """The O(lr) change of tr(imbalance) under GD at learning rate lr, along the gradient-flow solution."""
+    """The O(lr) change of tr(imbalance) under GD at learning rate lr, along the gradient-flow solution:
+    lr * int_0^t (rho_2 tr(E R1 E^T) - rho_1 tr(E^T R2 E)) dt' (arXiv 2012.04728 at weight decay 0).
+
+    **Arguments:** `theory`: a `DeepLinear` theory (variables `function`, `W1TW1`, `W2W2T` over `t`); `sigma`:
+    Sigma_yx (d_out, d_in); `lr`: the learning rate; `lr_scales`: (rho_1, rho_2) (default (1, 1)).
+
+    **Returns:** the drift at each t, a float64 array (t,), 0 at t = 0."""
     E = np.asarray(sigma) - theory.function.values
     R1, R2 = theory.W1TW1.values, theory.W2W2T.values
     rate = (lr_scales[1] * np.einsum("toi,tij,toj->t", E, R1, E) - lr_scales[0] * np.einsum("toi,top,tpi->t", E, R2, E))
@@ -57,7 +72,11 @@ def predicted_drift(theory: xr.Dataset, sigma, lr: float, lr_scales=(1.0, 1.0)) 
 
 
 def path_deviation(beta_hat: np.ndarray, beta: np.ndarray) -> float:
-    """max_t distance of beta_hat(t) from the straight line through beta_hat(0) and beta, over ||beta - beta_hat(0)||."""
+    """max_t distance of beta_hat(t) from the straight line through beta_hat(0) and beta, over ||beta - beta_hat(0)||.
+
+    **Arguments:** `beta_hat`: the trajectory (t, d); `beta`: the target (d,), not beta_hat(0).
+
+    **Returns:** the relative deviation, a float >= 0 (0 for a straight path)."""
     start = beta_hat[0]
     d = beta - start
     u = d / np.linalg.norm(d)

@@ -43,7 +43,11 @@ def _orthogonal(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def floats(name: str, value) -> np.ndarray:
-    """`value` as a float array; ValueError naming `name` when it holds something that is not a number."""
+    """`value` as a float array.
+
+    **Arguments:** `name`: the parameter named in the error; `value`: array-like.
+
+    **Returns:** a float64 array; ValueError naming `name` when `value` holds something that is not a number."""
     try:
         return np.asarray(value, dtype=float)
     except (TypeError, ValueError):
@@ -57,7 +61,11 @@ def _admit_task(d_in: int, d_out: int, parameters: tuple[str, ...]) -> None:
 
 
 def mode_weights(u0, lam):
-    """(a, b) of an aligned mode with a * b = u0 and b^2 - a^2 = lam (both >= 0; vectorised)."""
+    """(a, b) of an aligned mode with a * b = u0 and b^2 - a^2 = lam: a, b = sqrt((sqrt(lam^2 + 4 u0^2) -+ lam) / 2).
+
+    **Arguments:** `u0` >= 0: the mode's product; `lam`: its imbalance; arrays that broadcast.
+
+    **Returns:** (a, b), two float64 arrays >= 0 of the broadcast shape."""
     u0, lam = np.asarray(u0, float), np.asarray(lam, float)
     root = np.sqrt(lam ** 2 + 4 * u0 ** 2)
     return np.sqrt(np.clip((root - lam) / 2, 0, None)), np.sqrt(np.clip((root + lam) / 2, 0, None))
@@ -80,6 +88,20 @@ class DeepLinear(Scenario):
     n_samples: None trains on the population loss, else on n_samples Gaussian inputs (whitened exactly
     when whiten=True) with label-noise std `noise`; it is the default of `simulate`'s size argument.
     batch_size: None is full-batch GD, else SGD with that many samples per step (drawn with replacement).
+
+    Axis `t` (= lr * steps); size `n_samples`. Variables (hild.deep_linear.measures): `function` (o, i),
+    `W1TW1` (i, i2), `W2W2T` (o, o2), `ntk` (p, p2), `modes` (mode), `loss`, `imbalance` (k, k2),
+    `ntk_movement`, `kernel_alignment`, `rep_similarity`; the simulation adds `weight_distance`, `W1_init`,
+    `W2_init`.
+
+    **Arguments:** `singular_values` (finite, >= 0) or `sigma_yx` (a finite d_out x d_in matrix), not both;
+    `d_in`, `d_out` (integers >= len(singular_values), or >= 1 with `sigma_yx`); `width` (integer >= 1);
+    `lr` (> 0, default 1e-3); `lr_scales` (two numbers > 0, default (1, 1)); `init` (one of 'aligned',
+    'lambda', 'random', 'explicit'; default 'aligned'); `init_scale` (>= 0, default 1e-3); `lam` (a number, or
+    width numbers; nonzero only with 'aligned' / 'lambda'; > 0 needs width <= d_out (unit < d_out), < 0 needs
+    width <= d_in (unit < d_in)); `weights` ((W1, W2) of shapes (width, d_in), (d_out, width), only with
+    'explicit'); `n_samples` (None or an integer >= d_in); `batch_size` (None or >= 1); `noise` (>= 0,
+    default 0); `whiten` (bool, default True).
     """
 
     singular_values: Any = None
@@ -202,7 +224,9 @@ class DeepLinear(Scenario):
     def example(cls) -> "DeepLinear":
         """Four modes s = 3, 2, 1, 0.5 from an aligned start u0 = 1e-2 at lr 1e-3. The inputs are not
         whitened, so that simulating on n_samples samples differs from the population flow by
-        O(n_samples^-1/2) (with n_samples None, the default, GD runs on the population loss)."""
+        O(n_samples^-1/2) (with n_samples None, the default, GD runs on the population loss).
+
+        **Arguments:** none. **Returns:** a `DeepLinear`."""
         return cls(singular_values=(3.0, 2.0, 1.0, 0.5), width=4, lr=1e-3, init="aligned", init_scale=1e-2,
                    whiten=False)
 
@@ -243,7 +267,8 @@ class DeepLinear(Scenario):
         - `init`: None (initial_weights(seed)), (W1, W2), or a simulation Dataset (one solution per seed).
         - `seed`: the seed of the initial weights when `init` is None.
 
-        **Returns:** a Dataset over `t` (variables as in hild.deep_linear.measures). Raises ValueError
+        **Returns:** a Dataset over `t` (and `seed` when `init` is a simulation) with the variables of the class
+        docstring (unit dims o, o2, i, i2, p, p2, mode, k, k2), `diverged` and `t_diverged`. Raises ValueError
         when the start is neither lambda-balanced nor aligned with the task (init 'random' generically).
         """
         from hild.families.deep_linear.theory import theory
@@ -348,7 +373,9 @@ class DeepLinear(Scenario):
         - `t_max`, `n_points`: the recorded times t = lr * steps in [0, t_max], as in `theory`.
         - `dtype`: 'float64' (default) or 'float32'.
 
-        **Returns:** a Dataset over (`seed`, `t`).
+        **Returns:** a Dataset over (`seed`, `t`) with the variables of the class docstring (NaN after a
+        divergence), `weight_distance` (seed, t), `W1_init` (seed, k, i), `W2_init` (seed, o, k), `diverged`
+        (seed) and `t_diverged` (seed).
         """
         from hild.families.deep_linear.simulate import simulate
         return simulate(self, n_samples=n_samples, seeds=seeds, t_max=t_max, seed=seed, n_points=n_points,
@@ -365,7 +392,12 @@ class DeepLinear(Scenario):
 def balanced_weights(u0, lam, lr_scales, O, U, V):
     """W1 = sum_a a_a O_a V_a^T, W2 = sum_a b_a U_a O_a^T with a_a b_a = u0_a and b^2/rho2 - a^2/rho1 = lam.
 
-    Hidden units beyond d_in (d_out) have a = 0 (b = 0) and carry the imbalance alone."""
+    Hidden units beyond d_in (d_out) have a = 0 (b = 0) and carry the imbalance alone.
+
+    **Arguments:** `u0` (width,) >= 0: the mode products; `lam`: a number or (width,); `lr_scales`: (rho1, rho2);
+    `O` (width, width): the hidden basis; `U` (d_out, d_out), `V` (d_in, d_in): the output and input bases.
+
+    **Returns:** (W1 (width, d_in), W2 (d_out, width)), float64."""
     rho1, rho2 = lr_scales
     c = np.sqrt(rho1 * rho2)
     lam = np.asarray(lam, float)

@@ -70,8 +70,12 @@ def _data(scenario, n_samples: int | None, seed: int):
 
 
 def check_run(scenario, n_samples, seeds, seed, t_max, n_points, dtype):
-    """The run arguments validated (ValueError naming the argument); returns n_samples, seeds, seed, t_max,
-    n_points with n_samples None replaced by the scenario's own."""
+    """The run arguments validated (ValueError naming the argument).
+
+    **Arguments:** `scenario`: a DeepLinear; `n_samples` (None or >= d_in; None needs batch_size None and noise 0),
+    `seeds` (>= 1), `seed` (>= 0), `t_max` (> 0), `n_points` (>= 2), `dtype` ('float32' or 'float64').
+
+    **Returns:** (n_samples, seeds, seed, t_max, n_points), n_samples None replaced by the scenario's own."""
     n_samples = scenario.n_samples if n_samples is None else scenario._n_samples(n_samples)
     if n_samples is None and scenario.batch_size is not None:
         raise ValueError(f"batch_size needs n_samples (SGD draws batches from a finite data set); got batch_size "

@@ -24,7 +24,11 @@ xr = lazy.module("xarray")
 
 def exact_start(scenario, W1, W2):
     """('balanced', lam) for a lambda-balanced start, ('aligned', strengths) for one aligned with the task's
-    singular vectors (any lam per mode); ValueError for a start with no exact solution."""
+    singular vectors (any lam per mode); ValueError for a start with no exact solution.
+
+    **Arguments:** `scenario`: a DeepLinear; `W1` (width, d_in), `W2` (d_out, width): the start.
+
+    **Returns:** ('balanced', lam: a float) or ('aligned', (a, b): the strengths of `aligned_strengths`)."""
     U, _, V = scenario.svd()
     try:
         return "balanced", balance_of(W1, W2, scenario.lr_scales)

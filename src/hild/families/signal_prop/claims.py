@@ -37,6 +37,12 @@ def _log_slope(y, x=None) -> float:
        "paper size d = 256, T = 128, L = 30, 5 seeds); the same map with the LayerNorm moved before each branch "
        "(pre-LN) follows its simulation as well", PAPERS)
 def layer_map_claim(size: str, progress: bool) -> Outcome:
+    """Run the claim registered above at `size`.
+
+    **Arguments:** `size`: 'quick' or 'paper'; `progress`: show progress.
+
+    **Returns:** an `Outcome`: the checks, the datasets `theory_<norm>_beta<beta>`, `simulation_<norm>_beta<beta>`,
+    the figure and the measured numbers."""
     T, d, L, seeds = {"quick": (32, 128, 8, 3), "paper": (128, 256, 30, 5)}[size]
     checks, data, numbers, runs = [], {}, {}, {}
     for norm in ("post", "pre"):
@@ -76,6 +82,11 @@ def layer_map_claim(size: str, progress: bool) -> Outcome:
        "(0.32 beta_c); a finite-T REM (i.i.d. Gaussian scores) gives the entropy within 0.03 and the IPR within 0.05 "
        "of the simulation at beta = 0.6, 2 and 3 beta_c (input cosine c = 0.2)", PAPERS)
 def two_failure_modes(size: str, progress: bool) -> Outcome:
+    """Run the claim registered above at `size`.
+
+    **Arguments:** `size`: 'quick' or 'paper'; `progress`: show progress.
+
+    **Returns:** an `Outcome`: the checks, no datasets, the figure and the measured numbers."""
     d, Ts, seeds, L = {"quick": (128, (16, 64), 2, 6), "paper": (256, (32, 128, 512), 4, 12)}[size]
     T = Ts[-1] if size == "quick" else Ts[1]
     checks, numbers = [], {}
@@ -160,6 +171,11 @@ def two_failure_modes(size: str, progress: bool) -> Outcome:
        "exponent d ln alpha_c / d ln L matches the map's within 0.05 (-> 1/2: the residual must grow as sqrt(L), "
        "i.e. the attention branch must shrink as 1/sqrt(L), to keep tokens distinct)", PAPERS)
 def critical_residual(size: str, progress: bool) -> Outcome:
+    """Run the claim registered above at `size`.
+
+    **Arguments:** `size`: 'quick' or 'paper'; `progress`: show progress.
+
+    **Returns:** an `Outcome`: the checks, no datasets, the figure and the measured numbers."""
     T, d, Ls, seeds = {"quick": (32, 128, (4, 16), 2), "paper": (128, 256, (8, 16, 32, 64), 3)}[size]
     sv, growth = 0.2, np.e ** 2
     theory_alpha = alpha_critical(np.array(Ls), sv, growth)
@@ -220,6 +236,12 @@ def critical_residual(size: str, progress: bool) -> Outcome:
        "growth rate of backpropagated gradient norms from the forward attractor matches the gradient exponent "
        "lambda_g within 0.04", PAPERS)
 def order_chaos(size: str, progress: bool) -> Outcome:
+    """Run the claim registered above at `size`.
+
+    **Arguments:** `size`: 'quick' or 'paper'; `progress`: show progress.
+
+    **Returns:** an `Outcome`: the checks, the simulations `simulation_nomlp_beta<beta>`, the figure and the
+    measured numbers."""
     T, d, seeds, L = {"quick": (32, 128, 3, 10), "paper": (64, 256, 4, 20)}[size]
     checks, numbers, data = [], {}, {}
     # (1) attention-only stacks: c' >= c everywhere

@@ -9,7 +9,12 @@ xr = lazy.module("xarray")
 
 def cosine_axes(ax, theory: xr.Dataset | None, simulation: xr.Dataset | None, color="C0", label: str = ""):
     """The mean token cosine against depth: theory as a line on top, the simulation's seed mean as dots with the
-    5-95% quantile band of the pairwise cosines (seed mean), diverged seeds left out while others remain."""
+    5-95% quantile band of the pairwise cosines (seed mean), diverged seeds left out while others remain.
+
+    **Arguments:** `ax`: a matplotlib Axes; `theory`, `simulation`: `RandomTransformer` results (either may be
+    None); `color`; `label`: prefixed to the legend entries.
+
+    **Returns:** None (draws on `ax`)."""
     from hild.plot import SIMULATION_Z, THEORY_Z, kept_seeds, mark_divergence, seed_count
 
     name = f"{label}: " if label else ""
@@ -33,7 +38,11 @@ def cosine_axes(ax, theory: xr.Dataset | None, simulation: xr.Dataset | None, co
 def figure(theory: xr.Dataset | None, simulation: xr.Dataset | None = None, title: str = ""):
     """Three panels: cosine against depth (and after each attention sub-block); attention entropy / ln T and
     inverse participation ratio of the block producing each layer; the gradient norm relative to the top layer.
-    Theory as lines above the simulation's seed means (dots); one legend below the panels says which is which."""
+    Theory as lines above the simulation's seed means (dots); one legend below the panels says which is which.
+
+    **Arguments:** `theory`, `simulation`: `RandomTransformer` results (either may be None); `title`.
+
+    **Returns:** a matplotlib Figure."""
     from matplotlib.ticker import MaxNLocator
 
     from hild.plot import SIMULATION_Z, THEORY_Z, kept_seeds, mark_divergence, readable_log

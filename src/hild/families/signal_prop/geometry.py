@@ -37,7 +37,13 @@ def _check_post(norm: str):
 
 
 def chi(hp: dict, mlp: str | None = "relu"):
-    """(chi_A, chi_M): the factors multiplying 1 - c per attention and MLP sub-block at collapse."""
+    """(chi_A, chi_M): the factors multiplying 1 - c per attention and MLP sub-block at collapse (module docstring).
+
+    **Arguments:** `hp`: the hyper-parameters of `HYPER` (`beta`, `sigma_v2`, `sigma_w2`, `sigma_b2`, `alpha_A`,
+    `alpha_M`; numbers or arrays that broadcast; `beta` unused here); `mlp`: one of `MLP_ACTIVATIONS` or None
+    (then chi_M = 1).
+
+    **Returns:** (chi_A, chi_M), float64 arrays of the broadcast shape of the hyper-parameters."""
     a2, m2 = np.asarray(hp["alpha_A"]) ** 2, np.asarray(hp["alpha_M"]) ** 2
     sv, sw, sb = (np.asarray(hp[k], dtype=float) for k in ("sigma_v2", "sigma_w2", "sigma_b2"))
     chi_a = a2 / (a2 + sv + sb)
@@ -48,7 +54,11 @@ def chi(hp: dict, mlp: str | None = "relu"):
 
 
 def angle_exponent(hp: dict, mlp: str | None = "relu"):
-    """lambda_a = ln(chi_A chi_M), the growth rate of 1 - c per block at the collapsed fixed point."""
+    """lambda_a = ln(chi_A chi_M), the growth rate of 1 - c per block at the collapsed fixed point.
+
+    **Arguments:** `hp`, `mlp`: as in `chi`.
+
+    **Returns:** lambda_a, a float64 array (< 0 ordered, > 0 chaotic)."""
     chi_a, chi_m = chi(hp, mlp)
     return np.log(chi_a * chi_m)
 
@@ -56,7 +66,12 @@ def angle_exponent(hp: dict, mlp: str | None = "relu"):
 def attractor(hp: dict, T: int, mlp: str | None = "relu", rem_kind: str = "asymptotic", steps: int = 40):
     """The attracting cosine of the post-LN map: 1 (the collapsed line) where lambda_a <= 0, else the simplex fixed
     point c* in [0, 1) of F(c) = c, found by bisection (F(c) > c below c*, F(c) < c just below 1);
-    vectorised over the hyper-parameters."""
+    vectorised over the hyper-parameters.
+
+    **Arguments:** `hp`, `mlp`: as in `chi`; `T`: tokens; `rem_kind`: 'asymptotic' or 'finite'; `steps` (default 40):
+    bisection steps.
+
+    **Returns:** the attracting cosine, a float64 array of the broadcast shape."""
     chaotic = angle_exponent(hp, mlp) > 0
     shape = np.broadcast_shapes(np.shape(chaotic), *(np.shape(v) for v in hp.values()))
     lo, hi = np.zeros(shape), np.full(shape, 1.0 - 1e-7)
@@ -70,7 +85,11 @@ def attractor(hp: dict, T: int, mlp: str | None = "relu", rem_kind: str = "asymp
 
 def gradient_exponent(hp: dict, T: int, mlp: str | None = "relu", c=None, rem_kind: str = "asymptotic"):
     """lambda_g: half the log spectral radius of the backward Gram map of one block at cosine c (default: the
-    forward attractor), i.e. the growth rate of the gradient norm per block towards the input."""
+    forward attractor), i.e. the growth rate of the gradient norm per block towards the input.
+
+    **Arguments:** `hp`, `mlp`: as in `chi`; `T`: tokens; `c`: the cosine (None: `attractor`); `rem_kind`.
+
+    **Returns:** lambda_g, a float64 array of the broadcast shape."""
     if c is None:
         c = attractor(hp, T, mlp, rem_kind)
     c = np.asarray(c, dtype=float)
@@ -84,7 +103,11 @@ def gradient_exponent(hp: dict, T: int, mlp: str | None = "relu", c=None, rem_ki
 
 
 def exponents(hp: dict, T: int, mlp: str | None = "relu", norm: str = "post", rem_kind: str = "asymptotic") -> dict:
-    """Angle and gradient exponents and the attractor cosine, vectorised over the hyper-parameters."""
+    """Angle and gradient exponents and the attractor cosine, vectorised over the hyper-parameters.
+
+    **Arguments:** `hp`, `mlp`: as in `chi`; `T`: tokens; `norm`: 'post' only (ValueError otherwise); `rem_kind`.
+
+    **Returns:** a dict of float64 arrays: `lambda_a`, `lambda_g`, `c_star`."""
     _check_post(norm)
     c_star = attractor(hp, T, mlp, rem_kind)
     return {"lambda_a": angle_exponent(hp, mlp), "lambda_g": gradient_exponent(hp, T, mlp, c_star, rem_kind),
@@ -93,11 +116,19 @@ def exponents(hp: dict, T: int, mlp: str | None = "relu", norm: str = "post", re
 
 def critical_residual(L, sigma_v2, growth: float = np.e ** 2):
     """alpha_c = sqrt(sigma_v^2 / (growth^{1/L} - 1)): the attention residual strength at which the odds
-    c / (1 - c) of the post-LN map without MLP (sigma_b = 0, uniform attention) grow by `growth` over L blocks."""
+    c / (1 - c) of the post-LN map without MLP (sigma_b = 0, uniform attention) grow by `growth` over L blocks.
+
+    **Arguments:** `L` (>= 1): blocks; `sigma_v2` (> 0); `growth` (> 1, default e^2); arrays that broadcast.
+
+    **Returns:** alpha_c, a float64 array of the broadcast shape."""
     L = np.asarray(L, dtype=float)
     return np.sqrt(np.asarray(sigma_v2, dtype=float) / np.expm1(np.log(growth) / L))
 
 
 def odds_growth(alpha_A, sigma_v2, L):
-    """The exact growth of c / (1 - c) over L blocks of that map: (1 + sigma_v^2 / alpha_A^2)^L."""
+    """The exact growth of c / (1 - c) over L blocks of that map: (1 + sigma_v^2 / alpha_A^2)^L.
+
+    **Arguments:** `alpha_A` (> 0), `sigma_v2` (>= 0), `L` (blocks); arrays that broadcast.
+
+    **Returns:** the growth factor, a float64 array of the broadcast shape."""
     return (1.0 + np.asarray(sigma_v2, dtype=float) / np.asarray(alpha_A, dtype=float) ** 2) ** np.asarray(L)

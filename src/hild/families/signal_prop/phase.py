@@ -38,7 +38,11 @@ def _classify(cos_final, entropy_ratio, collapse, frozen):
 
 
 def subgrid(values, n: int) -> np.ndarray:
-    """n values of `values`, evenly spread from the first to the last (fewer if values has fewer)."""
+    """n values of `values`, evenly spread from the first to the last (fewer if values has fewer).
+
+    **Arguments:** `values`: a 1-d sequence; `n` (>= 1): how many to keep.
+
+    **Returns:** a NumPy array of at most n of the values, in their order."""
     values = np.asarray(values)
     return values[np.unique(np.linspace(0, len(values) - 1, n).round().astype(int))]
 
@@ -129,7 +133,12 @@ def order_chaos_points(sc, x: str, xs, y: str, ys, seeds: int = 2, seed: int = 0
 
 def figure(theory: xr.Dataset, simulation: xr.Dataset | None = None, title: str = ""):
     """The phase map: rank_entropy phases with the freezing line, or lambda_a with its zero lines (lambda_a = 0
-    solid, lambda_g = 0 dashed); simulated points on top (same colours, or filled by the sign of lambda_a)."""
+    solid, lambda_g = 0 dashed); simulated points on top (same colours, or filled by the sign of lambda_a).
+
+    **Arguments:** `theory`: a `rank_entropy` or `order_chaos` Dataset; `simulation`: the matching `*_points`
+    Dataset or None; `title`.
+
+    **Returns:** a matplotlib Figure."""
     import matplotlib.pyplot as plt
     from matplotlib.colors import ListedColormap
 

@@ -33,14 +33,22 @@ EULER_PSI1 = -np.euler_gamma
 
 
 def beta_c(c):
-    """The REM freezing point sqrt(2 / (1 - c)) for tokens of cosine c (infinite at c = 1)."""
+    """The REM freezing point beta_c = sqrt(2 / (1 - c)) for tokens of cosine c (arXiv 2505.24333).
+
+    **Arguments:** `c`: cosines (<= 1; an array).
+
+    **Returns:** beta_c, a float64 array of the shape of `c` (inf at c = 1)."""
     c = np.asarray(c, dtype=float)
     with np.errstate(divide="ignore"):
         return np.sqrt(2.0 / np.maximum(1.0 - c, 0.0))
 
 
 def inverse_participation_ratio(beta, c):
-    """IPR = sum_j A_j^2 as T -> infinity: 1 - beta_c / beta above the freezing point, 0 below."""
+    """IPR = sum_j A_j^2 as T -> infinity: 1 - beta_c / beta above the freezing point, 0 below.
+
+    **Arguments:** `beta` (>= 0), `c` (<= 1): arrays that broadcast.
+
+    **Returns:** IPR in [0, 1), a float64 array of the broadcast shape."""
     m = beta_c(c) / np.maximum(np.asarray(beta, dtype=float), 1e-300)
     return np.where(m < 1.0, 1.0 - np.minimum(m, 1.0), 0.0)
 
@@ -50,7 +58,11 @@ participation_ratio = inverse_participation_ratio  # the earlier name (Derrida's
 
 def entropy(beta, c, T):
     """The attention entropy per row in nats: ln T (1 - beta^2 (1 - c) / 2) below the freezing point,
-    psi(1) - psi(1 - beta_c / beta) above it (its T -> infinity limits)."""
+    psi(1) - psi(1 - beta_c / beta) above it (its T -> infinity limits).
+
+    **Arguments:** `beta` (>= 0), `c` (<= 1): arrays that broadcast; `T` (>= 2): tokens.
+
+    **Returns:** the entropy in nats, a float64 array of the broadcast shape."""
     beta, c = np.asarray(beta, dtype=float), np.asarray(c, dtype=float)
     m = beta_c(c) / np.maximum(beta, 1e-300)
     low = np.log(T) * (1.0 - beta ** 2 * (1.0 - c) / 2.0)
@@ -84,7 +96,12 @@ def _table(T: int, rows: int, seed: int, points: int = 161, top: float = 16.0, c
 def finite_rem(beta, c, T: int, rows: int = 256, seed: int = 0):
     """(entropy in nats, inverse participation ratio, row overlap X) of a finite-T REM: T i.i.d. Gaussian scores of
     variance beta^2 (1 - c) ln T per row, two rows' scores correlated by c (the tokens' cosine, as for
-    queries of cosine c), averaged over `rows` draws (seed `seed`), interpolated in (sigma, c)."""
+    queries of cosine c), averaged over `rows` draws (seed `seed`), interpolated in (sigma, c).
+
+    **Arguments:** `beta` (>= 0), `c` (clipped to [0, 1]): arrays that broadcast; `T`: tokens (>= 2); `rows`
+    (default 256); `seed` (default 0). ValueError where beta^2 (1 - c) ln T > 256 (the table's edge).
+
+    **Returns:** (entropy, IPR, X), three float64 arrays of the broadcast shape."""
     from scipy.interpolate import RegularGridInterpolator
 
     beta, c = np.broadcast_arrays(np.asarray(beta, dtype=float), np.clip(np.asarray(c, dtype=float), 0.0, 1.0))

@@ -58,7 +58,9 @@ LAYER_OPERATIONS = {"relu": 1.5e6, "tanh": 8e6, "gelu": 1.6e7, "none": 8e5}
 
 class FieldWidth(int):
     """simulate's default width: the int 64 (the field d's default), standing for the scenario's field d, so that
-    `RandomTransformer(d=256).simulate()` runs at d = 256 as it did when d was only a field."""
+    `RandomTransformer(d=256).simulate()` runs at d = 256 as it did when d was only a field.
+
+    **Arguments:** the int value (`FIELD_D` = FieldWidth(64) is the one instance used)."""
 
 
 FIELD_D = FieldWidth(64)
@@ -72,6 +74,16 @@ class RandomTransformer(Scenario):
     T tokens, d the simulation's default width, L blocks, heads (divides d); beta, sigma_v2, sigma_w2, sigma_b2,
     alpha_A, alpha_M (>= 0) as in the module docstring; mlp 'relu', 'tanh', 'gelu' or 'none'; norm 'post' or
     'pre'; p0 in [0, 1), the input tokens' cosine.
+
+    Axis `layer` (0 .. L); size `d`. Variables: `cos` (mean token cosine), `q`, `grad_ratio`, and per block on
+    the layer it produces `cos_attn`, `attention_ipr`, `entropy`, `entropy_ratio`; the theory adds `beta_c`,
+    `frozen`, the simulation `cos_sd`, `cos_quantile` (quantile).
+
+    **Arguments:** `T` (integer >= 2, default 32); `d` (integer >= 2, a multiple of heads, default 64); `L`
+    (integer >= 1, default 8); `heads` (integer >= 1, dividing d, default 1); `beta` (default 0.5), `sigma_v2`
+    (0.2), `sigma_w2` (0.2), `sigma_b2` (4e-4), `alpha_A` (1), `alpha_M` (1): finite numbers >= 0; `mlp` (one of
+    'relu', 'tanh', 'gelu', 'none'; default 'relu'); `norm` ('post' or 'pre'; default 'post'); `p0` (in [0, 1),
+    default 0.2).
     """
 
     model: ClassVar[str] = "signal_prop"
@@ -117,7 +129,9 @@ class RandomTransformer(Scenario):
 
     @classmethod
     def example(cls) -> "RandomTransformer":
-        """16 tokens, 4 post-LN ReLU blocks below the freezing point (simulate's default width d = 64)."""
+        """16 tokens, 4 post-LN ReLU blocks below the freezing point (simulate's default width d = 64).
+
+        **Arguments:** none. **Returns:** a `RandomTransformer`."""
         return cls(T=16, L=4)
 
     @property
@@ -167,7 +181,8 @@ class RandomTransformer(Scenario):
         - `rem`: 'asymptotic' (the T -> infinity REM, the paper's map) or 'finite' (attention statistics of a
           finite-T REM).
 
-        **Returns:** a Dataset over `layer` (see hild.families.signal_prop.theory.theory_batch) with `diverged`
+        **Returns:** a Dataset over `layer` (see hild.families.signal_prop.theory.theory_batch): `cos`, `q`,
+        `grad_ratio`, `cos_attn`, `attention_ipr`, `entropy`, `entropy_ratio`, `beta_c`, `frozen`, with `diverged`
         and `layer_diverged`.
         """
         _check_rem(rem)

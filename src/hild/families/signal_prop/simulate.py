@@ -164,7 +164,12 @@ def needs(sc, d: int, seeds: int, points: int = 1, dtype: str = "float32", full:
     signal_prop.critical_residual at paper size, 28 points x 3 seeds x 64 blocks at d = 256, T = 128, peaks at
     13 GB resident against this estimate's 16 GB); with `full`, every layer's T x T cosines (device, host and
     the pairs of the quantiles); the per-layer records. Work: about 30 T d^2 + 24 T^2 d + 50 d^2 operations per
-    block and run (projections, attention, MLP, the cosines, and the backward pass)."""
+    block and run (projections, attention, MLP, the cosines, and the backward pass).
+
+    **Arguments:** `sc`: a RandomTransformer; `d`: the width; `seeds`, `points` (default 1): runs; `dtype`:
+    'float32' or 'float64'; `full`: with every layer's T x T cosines.
+
+    **Returns:** a list of `Need`s for `hild.core.resources.admit`."""
     runs, T, L = float(points) * seeds, float(sc.T), float(sc.L)
     item = np.dtype(dtype).itemsize
     per_block = 2 * (5.0 * d * d + 3 * d + T * d + sc.heads * T * T)
@@ -181,7 +186,10 @@ def needs(sc, d: int, seeds: int, points: int = 1, dtype: str = "float32", full:
 
 
 def check_arguments(sc, d: int, seeds: int, seed: int, dtype: str) -> None:
-    """Raise ValueError naming the argument if a simulation of `sc` at width d is invalid."""
+    """Raise ValueError naming the argument if a simulation of `sc` at width d is invalid.
+
+    **Arguments:** `sc`: a RandomTransformer; `d` (an integer >= 2, a multiple of sc.heads); `seeds` (>= 1);
+    `seed` (>= 0); `dtype` ('float32' or 'float64'). **Returns:** None."""
     check.integer("d", d, 2)
     if d % sc.heads:
         raise ValueError(f"d must be a multiple of heads = {sc.heads}; got {d}")
@@ -238,7 +246,13 @@ def run_points(sc, points: dict, seeds: int = 1, seed: int = 0, dtype: str = "fl
 def simulate(sc, seeds: int = 1, seed: int = 0, dtype: str = "float32", d: int | None = None) -> xr.Dataset:
     """The real stack at the scenario's hyper-parameters and width d (default the field d): a Dataset over
     (seed, layer) with the variables of `run_points` and cos_quantile (the QUANTILES of the pairwise cosines); no
-    flags or provenance (`RandomTransformer.simulate` adds both)."""
+    flags or provenance (`RandomTransformer.simulate` adds both).
+
+    **Arguments:** `sc`: a `RandomTransformer`; `seeds` (>= 1), `seed` (>= 0); `dtype`: 'float32' or 'float64';
+    `d`: the width (None: the field d).
+
+    **Returns:** a Dataset over (seed, layer): `cos`, `cos_sd`, `q`, `grad_ratio`, `cos_attn`, `entropy`,
+    `entropy_ratio`, `attention_ipr`, and `cos_quantile` (seed, layer, quantile)."""
     ds = run_points(sc, {}, seeds, seed, dtype, full=True, d=d).isel(point=0, drop=True)
     iu = np.triu_indices(sc.T, 1)
     pairs = ds["cosines"].values[..., iu[0], iu[1]]

@@ -69,7 +69,12 @@ def mlp_moments(act: str, q1, p1, derivatives: bool = True):
     """(E phi(u)^2, E phi(u) phi(v), E phi'(u)^2, E phi'(u) phi'(v)) for (u, v) Gaussian with variances q1 and
     covariance p1 (the last two only with `derivatives`, else None): closed forms for ReLU
     (hild.core.gaussian.relu_kernel, relu_step_kernel), the uniform rule of hild.core.gaussian.expect_pair for
-    tanh and GELU; broadcasts over arrays."""
+    tanh and GELU; broadcasts over arrays.
+
+    **Arguments:** `act`: one of `MLP_ACTIVATIONS`; `q1` (>= 0), `p1` (|p1| <= q1): variance and covariance;
+    `derivatives` (default True).
+
+    **Returns:** a tuple of four float64 arrays of the broadcast shape (the last two None without `derivatives`)."""
     q1, p1 = np.broadcast_arrays(np.asarray(q1, dtype=float), np.asarray(p1, dtype=float))
     c = np.clip(np.where(q1 > 0, p1 / np.where(q1 > 0, q1, 1.0), 1.0), -1.0, 1.0)
     if act == "relu":
@@ -86,7 +91,12 @@ def mlp_moments(act: str, q1, p1, derivatives: bool = True):
 
 def attention_overlaps(beta, c, T: int, rem_kind: str = "asymptotic"):
     """(IPR, X): the self-overlap sum_j A_ij^2 and the cross-overlap sum_j A_ij A_kj of attention rows on tokens of
-    cosine c (see the module docstring)."""
+    cosine c (see the module docstring).
+
+    **Arguments:** `beta`: the attention's inverse temperature (>= 0); `c`: the tokens' cosine (in [0, 1]); `T`:
+    the number of tokens; `rem_kind`: 'asymptotic' (X = 0, IPR = max(0, 1 - beta_c / beta)) or 'finite'.
+
+    **Returns:** (IPR, X), float64 arrays of the broadcast shape of `beta` and `c`."""
     if rem_kind == "asymptotic":
         ipr = rem.inverse_participation_ratio(beta, c)
         return ipr, np.zeros_like(ipr)
@@ -98,7 +108,15 @@ def block(q, p, hp: dict, T: int, norm: str = "post", mlp: str | None = "relu", 
           derivatives: bool = True):
     """One transformer block on the (q, p) state; returns (q, p) after it and the sub-block records
     (attention input cosine c_att, IPR, X, q_h, the cosine after the attention sub-block cos_attn, MLP input cosine,
-    q_2 and, with `derivatives`, the moments of phi') needed by the backward map and the theory's variables."""
+    q_2 and, with `derivatives`, the moments of phi') needed by the backward map and the theory's variables.
+
+    **Arguments:** `q` (> 0), `p`: the state (arrays); `hp`: the hyper-parameters of `HYPER` (`beta`, `sigma_v2`,
+    `sigma_w2`, `sigma_b2`, `alpha_A`, `alpha_M`; numbers or arrays that broadcast); `T`: tokens; `norm`: 'post' or
+    'pre'; `mlp`: one of `MLP_ACTIVATIONS` or None (attention only); `rem_kind`: 'asymptotic' or 'finite';
+    `derivatives` (default True).
+
+    **Returns:** (q, p, rec): two arrays of the broadcast shape and a dict of arrays (`c_att`, `ipr`, `X`,
+    `q_in_att`, `q_h`, `log_T`, `cos_attn`; with an MLP also `c_mlp`, `q_in_mlp`, `q_2`, `dd`, `dg`)."""
     a2, m2 = hp["alpha_A"] ** 2, hp["alpha_M"] ** 2
     sv, sw, sb = hp["sigma_v2"], hp["sigma_w2"], hp["sigma_b2"]
     c = np.clip(p / q, -1.0, 1.0)
@@ -122,7 +140,12 @@ def block(q, p, hp: dict, T: int, norm: str = "post", mlp: str | None = "relu", 
 
 
 def backward(s, g, rec: dict, hp: dict, norm: str = "post", mlp: str | None = "relu"):
-    """The gradient Gram map (s, g) at a block's output -> (s, g) at its input (module docstring)."""
+    """The gradient Gram map (s, g) at a block's output -> (s, g) at its input (module docstring).
+
+    **Arguments:** `s`, `g`: the gradients' self- and cross-overlap at the block's output; `rec`: the block's
+    records from `block` (with `derivatives`); `hp`, `norm`, `mlp`: as given to `block`.
+
+    **Returns:** (s, g) at the block's input, arrays of the broadcast shape."""
     a2, m2 = hp["alpha_A"] ** 2, hp["alpha_M"] ** 2
     sv, sw = hp["sigma_v2"], hp["sigma_w2"]
     if mlp is not None:
@@ -205,5 +228,9 @@ def theory_batch(scenarios: Sequence, rem_kind: str = "asymptotic") -> xr.Datase
 
 
 def theory(sc, rem_kind: str = "asymptotic") -> xr.Dataset:
-    """The d -> infinity layer map of one RandomTransformer (`theory_batch` of one scenario, squeezed)."""
+    """The d -> infinity layer map of one RandomTransformer (`theory_batch` of one scenario, squeezed).
+
+    **Arguments:** `sc`: a `RandomTransformer`; `rem_kind`: 'asymptotic' (default) or 'finite'.
+
+    **Returns:** a Dataset over `layer` with the variables of `theory_batch` (no provenance attributes)."""
     return theory_batch([sc], rem_kind).isel(scenario=0, drop=True)
