@@ -136,7 +136,11 @@ def separability_threshold(flip: float) -> float:
     probability `flip` are linearly separable (d -> infinity): Gardner's volume with a sample-dependent margin
     gives 1 / alpha_s = min_{t >= 0} E[(Z - t y nu)_+^2] (Candes & Sur, arXiv 1804.09753), with Z ~ N(0, 1), y nu
     = +|nu| (probability 1 - flip) or -|nu|, and E[(Z - a)_+^2] = (1 + a^2) Phi(-a) - a phi(a). alpha_s = 2 at
-    flip = 1/2 (Cover), infinite at flip = 0."""
+    flip = 1/2 (Cover), infinite at flip = 0.
+
+    **Arguments:** `flip` in [0, 1/2]: the probability of a flipped label.
+
+    **Returns:** alpha_s (float; inf at flip = 0)."""
     from scipy.optimize import minimize_scalar
     from scipy.stats import norm
 

@@ -54,7 +54,10 @@ STARTS = np.array([[0.1, 0.5, 1.0], [0.5, 1.0, 10.0], [0.01, 0.05, 0.1], [0.9, 1
 class Spectrum(NamedTuple):
     """The prior side in Omega's eigenbasis: eigenvalues `omega` (K,), teacher weights `teacher` t_i (K,),
     density weights `weight` pi_i (K,), and `rho` = E[nu^2], the teacher field's variance
-    (>= sum pi t / omega; the excess is the part of the teacher no linear student can see)."""
+    (>= sum pi t / omega; the excess is the part of the teacher no linear student can see).
+
+    **Arguments:** `omega`, `teacher`, `weight`: arrays (K,) (or (B, K) for one spectrum per grid row); `rho`.
+    Build one with `Spectrum.isotropic` or `Spectrum.components`."""
 
     omega: np.ndarray
     teacher: np.ndarray
@@ -135,7 +138,11 @@ def _square_linear(m, q, V, p):
 
 
 def kinks_at(loss: Loss, V):
-    """`channel_nodes`' kinks argument for `loss` at V: y -> loss.kinks(y, V), or None for a smooth loss."""
+    """`channel_nodes`' kinks argument for `loss` at V.
+
+    **Arguments:** `loss`: a `Loss`; `V` (> 0).
+
+    **Returns:** the function y -> loss.kinks(y, V), or None for a loss without kinks."""
     return None if loss.kinks(1.0, V) is None else (lambda y: loss.kinks(y, V))
 
 
@@ -161,7 +168,11 @@ def _prior(mhat, qhat, Vhat, p):
 def saddle_map(loss: Loss, channel: str):
     """G(x, p): one pass of the saddle-point equations on x = (m, log q, log V) (logarithms: q and V stay
     positive, and V ~ 1 / lam at small ridge is iterated on its own scale), p the point's parameters (alpha,
-    lam, noise and the `Spectrum` fields omega, teacher, weight, rho)."""
+    lam, noise and the `Spectrum` fields omega, teacher, weight, rho).
+
+    **Arguments:** `loss`: a `Loss`; `channel`: "linear" or "sign".
+
+    **Returns:** the map G(x, p) -> x' (JAX, vmappable)."""
     def G(x, p):
         m, q, V = _natural(x)
         mhat, qhat, Vhat = _hats(loss, channel, m, q, V, p)
@@ -205,7 +216,11 @@ def observables(loss: Loss, channel: str, x, p) -> dict:
     """What a fixed point x = (m, q, V) predicts: the conjugates, `eg` (excess risk rho - 2m + q for a linear
     teacher, noise excluded; P(wrong sign) = arccos(m / sqrt(rho q)) / pi for a sign teacher), the training loss
     per sample `train_loss` = E[l(y, z)] and error `train_error` (E[(y - z)^2] for a linear teacher, P(y z < 0)
-    for a sign teacher), and `test_loss` = E[l(y, lam)] on a fresh sample."""
+    for a sign teacher), and `test_loss` = E[l(y, lam)] on a fresh sample.
+
+    **Arguments:** `loss`; `channel`; `x` = (m, log q, log V): a fixed point of `saddle_map`; `p`: its parameters.
+
+    **Returns:** a dict of JAX scalars: m, q, V, mhat, qhat, Vhat, eg, train_error, train_loss, test_loss."""
     m, q, V = _natural(x)
     mhat, qhat, Vhat = _hats(loss, channel, m, q, V, p)
     y, omega, weight, _ = channel_nodes(channel, m, q, p, kinks_at(loss, V))

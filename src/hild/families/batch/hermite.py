@@ -24,7 +24,11 @@ Gaussian weight, the truncation at |g| = 12 is below 1e-30 and the rule exact to
 
 
 def activation_fn(spec: str | Callable) -> Callable:
-    """The JAX function of "relu", "erf" (erf(x)), "tanh", "sigmoid", or a JAX function itself."""
+    """The JAX function of an activation's name.
+
+    **Arguments:** `spec`: "relu", "erf" (erf(x)), "tanh", "sigmoid", or a JAX function (returned as it is).
+
+    **Returns:** an elementwise JAX function; ValueError for an unknown name."""
     if callable(spec):
         return spec
     table = {"relu": lambda x: jnp.maximum(x, 0.0), "erf": lambda x: jax.scipy.special.erf(x),

@@ -38,7 +38,11 @@ def marchenko_pastur(psi: float, nodes: int = MP_NODES) -> tuple[np.ndarray, np.
     """Eigenvalues and weights of the Marchenko-Pastur law of A = F F^T / d, F: N x d, psi = N / d:
     p(s) = sqrt((b - s)(s - a)) / (2 pi psi s) on [a, b] = [(1 - sqrt psi)^2, (1 + sqrt psi)^2], plus an atom at
     s = 0 of mass max(0, 1 - 1 / psi) (the last node). Gauss-Chebyshev (second kind) nodes in s = c + h u; the
-    continuous part's weights are normalised to its mass min(1, 1 / psi)."""
+    continuous part's weights are normalised to its mass min(1, 1 / psi).
+
+    **Arguments:** `psi` (> 0): N / d; `nodes` (default MP_NODES): nodes of the continuous part.
+
+    **Returns:** (eigenvalues, weights): two arrays (nodes + 1,), the weights summing to 1."""
     a, b = (1 - np.sqrt(psi)) ** 2, (1 + np.sqrt(psi)) ** 2
     c, h = (a + b) / 2, (b - a) / 2
     j = np.arange(1, nodes + 1)

@@ -74,7 +74,12 @@ def lyapunov_series(lr, m: float, s: float, terms: int | None = None) -> float:
     """Lambda by an independent closed form, for tests: (1 + lr xi)^2 / sigma^2 is a noncentral chi-square
     with one degree of freedom and noncentrality nu^2 = mu^2 / sigma^2, a Poisson(nu^2 / 2) mixture of central
     chi-squares with 1 + 2j degrees of freedom, and E ln chi^2_k = ln 2 + digamma(k / 2); so
-    Lambda = ln sigma + (1/2) sum_j Poisson(j; nu^2 / 2) (ln 2 + digamma(1/2 + j)). Costs ~ nu^2 / 2 terms."""
+    Lambda = ln sigma + (1/2) sum_j Poisson(j; nu^2 / 2) (ln 2 + digamma(1/2 + j)). Costs ~ nu^2 / 2 terms.
+
+    **Arguments:** `lr` (> 0); `m`, `s` (> 0): xi ~ N(m, s^2); `terms`: the Poisson terms summed (default: enough
+    for rounding).
+
+    **Returns:** Lambda (float), the mean log growth of |theta| per step."""
     from scipy import special
 
     mu, sigma = 1.0 + lr * m, lr * s
