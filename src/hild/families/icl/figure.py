@@ -44,4 +44,64 @@ def over_pool(M, curves: dict, ridge: dict, floor: float, title: str = "", ylabe
         ax.legend(fontsize=7)
         if title:
             ax.set_title(title, fontsize=9)
+    return ax.figure
+
+
+def transformer_positions(theories, simulations: dict, title: str = "", axes=None):
+    """The pretrained transformer's MSE over the position k at several pool sizes, one panel per task kind (pool,
+    new): `simulations` maps M to a simulation (its seed mean, solid, one color per M), `theories` maps M to the
+    Bayes references at that M (or is one theory, or None): dMMSE dashed in the same color, ridge (which does not
+    depend on M) dotted black; `axes`: two axes to draw in (None: a new figure). **Returns:** the figure."""
+    if theories is not None and not isinstance(theories, dict):
+        theories = {M: theories for M in simulations} or {None: theories}
+    theories = theories or {}
+    with plt.rc_context(STYLE):
+        if axes is None:
+            fig, axes = plt.subplots(1, 2, figsize=(7.0, 3.3), constrained_layout=True)
+        fig = axes[0].figure
+        for ax, tasks in zip(axes, ("pool", "new")):
+            for i, M in enumerate(sorted(set(simulations) | set(theories), key=lambda m: (m is None, m))):
+                color = f"C{i % 10}"
+                tag = "" if M is None else f"M = 2^{np.log2(M):g}"
+                if M in simulations:
+                    sim = simulations[M]
+                    ax.plot(sim.k, sim.mse.sel(tasks=tasks).mean("seed"), "o-", color=color, lw=1.3, ms=3,
+                            label=f"transformer, {tag}")
+                if M in theories:
+                    th = theories[M]
+                    ax.plot(th.k, th.mse_dmmse.sel(tasks=tasks), "--", color=color, lw=1.0, label=f"dMMSE, {tag}")
+            ridge = next(iter(theories.values()), None)
+            if ridge is not None:
+                ax.plot(ridge.k, ridge.mse_ridge.sel(tasks=tasks), ":", color="k", lw=1.4, label="ridge")
+            ax.set(xlabel="position k", ylabel="MSE (label noise included)", title=f"{tasks} tasks", yscale="log")
+            readable_log(ax, "y")
+        axes[1].legend(fontsize=6, ncol=2)
+        if title:
+            fig.suptitle(title, fontsize=9)
     return fig
+
+
+def reference_distances(M, to_dmmse, to_ridge, M_star=None, band=None, title: str = "", ax=None):
+    """The distance of the transformer's error to each Bayes reference over the pool size M (log2 axis):
+    `to_dmmse`, `to_ridge` (seeds, len(M)): each seed's points and their mean; `M_star`, `band`: the measured
+    crossover and its range (None: not found in the grid); `ax`: the axes to draw in (None: a new figure).
+    **Returns:** the figure."""
+    with plt.rc_context(STYLE):
+        if ax is None:
+            _, ax = plt.subplots(figsize=(4.8, 3.4), constrained_layout=True)
+        for values, color, label in ((to_dmmse, "C0", "to dMMSE"), (to_ridge, "C1", "to ridge")):
+            values = np.atleast_2d(values)
+            ax.plot(M, values.mean(0), "o-", color=color, lw=1.4, ms=4, label=f"distance {label}")
+            for row in values:
+                ax.plot(M, row, ".", color=color, ms=3, alpha=0.5)
+        if M_star is not None:
+            ax.axvline(M_star, color="k", lw=1.0, ls="--", label=f"M* = 2^{np.log2(M_star):.1f} (measured)")
+            if band is not None:
+                ax.axvspan(*band, color="0.85", zorder=0)
+        ax.set(xscale="log", xlabel="pool size M (tasks)",
+               ylabel="mean over k of |log(MSE / MSE_ref)|, new tasks")
+        ax.set_xticks(M[::max(1, len(M) // 7)], [f"$2^{{{int(np.log2(m))}}}$" for m in M[::max(1, len(M) // 7)]])
+        ax.legend(fontsize=7)
+        if title:
+            ax.set_title(title, fontsize=9)
+    return ax.figure
