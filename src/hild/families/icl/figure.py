@@ -75,7 +75,8 @@ def transformer_positions(theories, simulations: dict, title: str = "", axes=Non
                 ax.plot(ridge.k, ridge.mse_ridge.sel(tasks=tasks), ":", color="k", lw=1.4, label="ridge")
             ax.set(xlabel="position k", ylabel="MSE (label noise included)", title=f"{tasks} tasks", yscale="log")
             readable_log(ax, "y")
-        axes[1].legend(fontsize=6, ncol=2)
+        handles, labels = axes[1].get_legend_handles_labels()  # below the panels: the curves fill them
+        fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 5), fontsize=6)
         if title:
             fig.suptitle(title, fontsize=9)
     return fig
