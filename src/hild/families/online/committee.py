@@ -80,6 +80,12 @@ class Committee(Scenario):
     the second layer). noise: std of the label noise sigma. weight_decay: kappa. v_teacher, T: teacher
     second layer (ones) and overlaps W* W*^T / d (identity). v: the student's initial second layer
     (ones). init_std: std of the student's initial weights (w ~ N(0, init_std^2 I)).
+
+    **Arguments:** `K`, `M` (>= 1); `activation`; `lr`, `lr_v`, `noise`, `weight_decay`, `init_std` (>= 0);
+    `v_teacher` (M,), `T` (M, M, a covariance), `v` (K,), or None for the defaults above.
+
+    **Returns** (its theory and simulation): Datasets over `t` (t = steps / d) with `Q` (k, k2), `R` (k, m),
+    `T` (m, m2), `v` (k), `eg` (arXiv 1906.08632 conventions, `convention`).
     """
 
     K: int

@@ -34,6 +34,10 @@ class LocalField(Scenario):
     Subclasses are frozen keyword-only dataclasses that define `rule`, `inputs`, `parameters`, `start`,
     `observe` and `example`, and the class attributes `variables` (what observe returns),
     `variable_dims` (the unit dimensions of non-scalar variables) and `init_names` (what `init` takes).
+
+    **Arguments:** a subclass's own dataclass fields.
+
+    **Returns** (its theory and simulation): Datasets over `t` holding `variables`.
     """
 
     axis = "t"

@@ -38,7 +38,10 @@ def covariance(Q, R, T):
 def generalisation_error(act: Activation, Q, R, T, v, v_teacher):
     """eg = 1/2 E[(y_student - y_teacher)^2] from the order parameters (noise-free labels).
 
-    Broadcasts over leading axes: Q (..., K, K), R (..., K, M), T (..., M, M), v (..., K), v_teacher (..., M).
+    **Arguments:** `act`: the `Activation`; `Q` (..., K, K), `R` (..., K, M), `T` (..., M, M), `v` (..., K),
+    `v_teacher` (..., M), broadcast over their leading axes.
+
+    **Returns:** eg, a JAX array of the broadcast leading shape.
     """
     def one(Q, R, T, v, vt):
         f = np.arange(Q.shape[-1] + T.shape[-1])

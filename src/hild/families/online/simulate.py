@@ -205,6 +205,12 @@ def simulate(scenario: Committee, d: int = 500, seeds: int = 1, t_max: float = 1
     The recorded times are multiples of (steps between records) / d, as close to the even grid
     as whole steps allow. A seed whose weights stop being finite or whose Q_ii passes the
     divergence bound is marked `diverged`, with `t_diverged` the first recorded time it was.
+
+    **Arguments:** `scenario`; `d` (>= 1); `seeds` (>= 1), `seed` (>= 0): the integer seeds seed, seed + 1, ...;
+    `t_max` (> 0); `n_points` (>= 2); `init`: a dict of overlaps Q, R (T, v, v_teacher) to start from, or None;
+    `n_test` (>= 0): test samples for `eg_test`; `dtype`: "float32" or "float64"; `progress`.
+
+    **Returns:** a Dataset over (seed, t, k, k2, m) with Q, R, v, eg (eg_test), `diverged`, `t_diverged`.
     """
     d, seeds, seed, t_max, n_points, n_test = check_run(scenario, d, seeds, seed, t_max, n_points, n_test)
     if dtype not in ("float32", "float64"):

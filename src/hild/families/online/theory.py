@@ -83,6 +83,12 @@ def theory_batch(scenarios: Sequence[Committee], t_max: float = 10.0, inits: Seq
     scenario's K are NaN. Each scenario's parameters are coordinates along `scenario`. A run
     stops where it diverges (Committee.divergence, detected as a diffrax event): `diverged` and
     `t_diverged` (the exact time of the event), NaN from there on.
+
+    **Arguments:** `scenarios`: Committees of one activation and one M; `t_max` (> 0); `inits`: one dict of
+    overlaps per scenario, or None (their initial overlaps); `n_points` (>= 2); `rtol`, `atol`: the ODE solver's
+    tolerances; `expectations`: "closed" (closed forms) or "cubature"; `nodes`: the cubature's nodes per axis.
+
+    **Returns:** the Dataset above.
     """
     scenarios = list(scenarios)
     if not scenarios:
@@ -171,7 +177,13 @@ def engine_integrate(scenarios: Sequence[Committee], y0, params, ts, rtol: float
 
 def theory(scenario: Committee, t_max: float = 10.0, init=None, n_points: int = 101,
            rtol: float = 1e-8, atol: float = 1e-11, expectations: str = "closed", nodes: int | None = None) -> xr.Dataset:
-    """One scenario's theory; a `seed` dimension when started from a simulation's overlaps."""
+    """One scenario's theory (`theory_batch` of one scenario).
+
+    **Arguments:** `scenario`; `init`: None, or the overlaps of a simulation (a Dataset or dict, per seed); the
+    rest as in `theory_batch`.
+
+    **Returns:** a Dataset over (t, k, k2, m, m2), with a `seed` dimension when started from a simulation's
+    overlaps."""
     inits, seeds = overlaps_from(scenario, init)
     ds = theory_batch([scenario] * len(inits), t_max, inits, n_points=n_points, rtol=rtol, atol=atol,
                       expectations=expectations, nodes=nodes)
@@ -303,7 +315,11 @@ def linear_closed_form(scenario: Committee, t, init=None) -> np.ndarray:
     The student is the linear map u = sum_k v_k w_k; with E = 2 eg = |u - u*|^2 / d, online SGD gives
     dE/dt = -c E + lr^2 |v|^4 sigma^2 with c = lr |v|^2 (2 - lr |v|^2), so
     E(t) = E_inf + (E_0 - E_inf) exp(-c t), E_inf = lr |v|^2 sigma^2 / (2 - lr |v|^2).
-    """
+
+    **Arguments:** `scenario`: linear activation, lr_v = 0, weight_decay = 0; `t`: the times; `init`: overlaps or
+    None.
+
+    **Returns:** eg at the times t (an array of t's shape)."""
     if scenario.act.name != "linear" or scenario.lr_v != 0 or scenario.weight_decay != 0:
         raise ValueError("linear_closed_form needs activation 'linear', lr_v = 0 and weight_decay = 0")
     (o,), _ = overlaps_from(scenario, init)
