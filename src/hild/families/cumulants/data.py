@@ -69,7 +69,11 @@ def check_spike(u) -> jax.Array:
 
 
 def spike(d: int, seed: int, dtype=np.float32) -> jax.Array:
-    """A unit vector drawn uniformly on the sphere S^{d-1} from the integer `seed` (Gaussian, normalised)."""
+    """A unit vector drawn uniformly on the sphere S^{d-1} from the integer `seed` (Gaussian, normalised).
+
+    **Arguments:** `d` (>= 1); `seed`: an integer; `dtype`.
+
+    **Returns:** u, a JAX array (d,) of norm 1."""
     d, seed = check.integer("d", d, 1), check.integer("seed", seed, 0)
     g = jax.random.normal(jax.random.fold_in(jax.random.key(seed), 0x5A1CE), (d,), jnp.float32)
     return (g / jnp.linalg.norm(g)).astype(dtype)
@@ -78,7 +82,11 @@ def spike(d: int, seed: int, dtype=np.float32) -> jax.Array:
 def latent(key, shape, name: str, dtype=np.float32) -> jax.Array:
     """Latent samples of the given shape with E nu = 0, E nu^2 = 1 (see LATENTS, excess kurtosis in KURTOSIS).
 
-    rademacher: +-1; gaussian: N(0, 1); uniform: U(-sqrt 3, sqrt 3); laplace: density exp(-sqrt 2 |nu|)/sqrt 2."""
+    rademacher: +-1; gaussian: N(0, 1); uniform: U(-sqrt 3, sqrt 3); laplace: density exp(-sqrt 2 |nu|)/sqrt 2.
+
+    **Arguments:** `key`: a JAX PRNG key; `shape`; `name`: one of LATENTS; `dtype`.
+
+    **Returns:** a JAX array of `shape`."""
     check_latent(name)
     if name == "rademacher":
         return jax.random.rademacher(key, shape, dtype)
@@ -93,7 +101,11 @@ _draw_latent = latent  # samplers below take a parameter named `latent`
 
 
 def whiten(x: jax.Array, u: jax.Array, beta) -> jax.Array:
-    """S x with S = I - (1 - 1/sqrt(1 + beta)) u u^T (rows of x), the exact whitening of a spike of strength beta."""
+    """S x with S = I - (1 - 1/sqrt(1 + beta)) u u^T (rows of x), the exact whitening of a spike of strength beta.
+
+    **Arguments:** `x` (n, d): samples as rows; `u` (d,): the unit spike; `beta` (>= 0).
+
+    **Returns:** S x, a JAX array (n, d)."""
     c = 1.0 - 1.0 / jnp.sqrt(1.0 + beta)
     return x - c * (x @ u)[:, None] * u[None, :]
 
@@ -107,7 +119,12 @@ def _spiked_cumulant(key, n, u, beta, name):
 
 
 def spiked_cumulant(key, n: int, u, beta: float, latent: str = "rademacher", dtype=None) -> jax.Array:
-    """(n, d) samples x = S (sqrt(beta) nu u + z) of the spiked cumulant model (arXiv 2312.14922), Cov x = I."""
+    """(n, d) samples x = S (sqrt(beta) nu u + z) of the spiked cumulant model (arXiv 2312.14922), Cov x = I.
+
+    **Arguments:** `key`; `n` (>= 1); `u` (d,): the unit spike; `beta` (>= 0); `latent`: nu's name (LATENTS);
+    `dtype` (default: u's).
+
+    **Returns:** the samples, a JAX array (n, d)."""
     n, beta, u = check_n(n), check_strength(beta), check_spike(u)
     check_latent(latent)
     u = u.astype(dtype or u.dtype)
@@ -122,25 +139,41 @@ def _spiked_wishart(key, n, u, beta):
 
 
 def spiked_wishart(key, n: int, u, beta: float, dtype=None) -> jax.Array:
-    """(n, d) samples x = sqrt(beta) g u + z, g ~ N(0, 1), no whitening: Cov x = I + beta u u^T (arXiv 2312.14922)."""
+    """(n, d) samples x = sqrt(beta) g u + z, g ~ N(0, 1), no whitening: Cov x = I + beta u u^T (arXiv 2312.14922).
+
+    **Arguments:** `key`; `n` (>= 1); `u` (d,): the unit spike; `beta` (>= 0); `dtype` (default: u's).
+
+    **Returns:** the samples, a JAX array (n, d)."""
     n, beta, u = check_n(n), check_strength(beta), check_spike(u)
     u = u.astype(dtype or u.dtype)
     return _spiked_wishart(key, n, u, jnp.asarray(beta, u.dtype))
 
 
 def isotropic(key, n: int, d: int, dtype=np.float32) -> jax.Array:
-    """(n, d) samples of N(0, I_d), the null hypothesis."""
+    """(n, d) samples of N(0, I_d), the null hypothesis.
+
+    **Arguments:** `key`: a JAX PRNG key; `n`, `d` (>= 1); `dtype`.
+
+    **Returns:** a JAX array (n, d)."""
     return jax.random.normal(key, (check_n(n), check.integer("d", d, 1)), dtype)
 
 
 def kurtosis_along_spike(beta: float, latent: str = "rademacher") -> float:
-    """Excess kurtosis of x . u in the spiked cumulant model: beta^2 kappa_4(nu) / (1 + beta)^2."""
+    """Excess kurtosis of x . u in the spiked cumulant model: beta^2 kappa_4(nu) / (1 + beta)^2.
+
+    **Arguments:** `beta` (>= 0): the spike's strength; `latent`: its name (LATENTS).
+
+    **Returns:** the excess kurtosis (float)."""
     beta = check_strength(beta)
     return beta ** 2 * KURTOSIS[check_latent(latent)] / (1 + beta) ** 2
 
 
 def orthonormal_pair(d: int, seed: int, dtype=np.float32) -> tuple[jax.Array, jax.Array]:
-    """Two orthonormal vectors (u, v) drawn uniformly from the integer `seed` (Gram-Schmidt on Gaussians)."""
+    """Two orthonormal vectors (u, v) drawn uniformly from the integer `seed` (Gram-Schmidt on Gaussians).
+
+    **Arguments:** `d` (>= 2); `seed`: an integer; `dtype`.
+
+    **Returns:** (u, v), two JAX arrays (d,)."""
     d, seed = check.integer("d", d, 2), check.integer("seed", seed, 0)
     g = np.asarray(jax.random.normal(jax.random.fold_in(jax.random.key(seed), 0x5EED), (2, d), jnp.float32), float)
     u = g[0] / np.linalg.norm(g[0])
@@ -149,7 +182,11 @@ def orthonormal_pair(d: int, seed: int, dtype=np.float32) -> tuple[jax.Array, ja
 
 
 def correlation(latent: str) -> float:
-    """E[lambda nu] of the correlated latents nu = sign(lambda) |nu'|: sqrt(2/pi) E|nu'|."""
+    """E[lambda nu] of the correlated latents nu = sign(lambda) |nu'|: sqrt(2/pi) E|nu'|.
+
+    **Arguments:** `latent`: a latent's name (LATENTS).
+
+    **Returns:** E[lambda nu] (float)."""
     mean_abs = {"rademacher": 1.0, "gaussian": np.sqrt(2 / np.pi), "uniform": np.sqrt(3.0) / 2,
                 "laplace": 1 / np.sqrt(2.0)}[check_latent(latent)]
     return float(np.sqrt(2 / np.pi) * mean_abs)
@@ -178,7 +215,12 @@ def mixed_cumulant(key, n: int, u, v, beta_u: float, beta_v: float, latent: str 
     nu = sign(lambda) |nu'| with nu' drawn from `latent` (the same marginal for a symmetric latent), so
     E[lambda nu] = `correlation(latent)` and the covariance gains sqrt(beta_u beta_v / (1 + beta_v)) E[lambda nu]
     (u v^T + v u^T): the correlation puts a second-order trace of v next to u. The paper's mean spike and labels
-    are left out; its exact parametrisation was not checked against the paper."""
+    are left out; its exact parametrisation was not checked against the paper.
+
+    **Arguments:** `key`; `n` (>= 1); `u`, `v` (d,): orthonormal; `beta_u`, `beta_v` (>= 0): the spikes' strengths;
+    `latent`: nu's name (LATENTS); `correlated`: nu = sign(lambda) |nu'|; `dtype` (default: u's).
+
+    **Returns:** the samples, a JAX array (n, d)."""
     n, u = check_n(n), check_spike(u)
     v = check_spike(v)
     check.real("beta_u", beta_u, 0.0, strict_minimum=True), check.real("beta_v", beta_v, 0.0, strict_minimum=True)
@@ -193,7 +235,12 @@ def mixed_cumulant(key, n: int, u, v, beta_u: float, beta_v: float, latent: str 
 def ica(key, n: int, A, latent: str = "rademacher", dtype=np.float32) -> jax.Array:
     """(n, d) samples of the noisy ICA model x = A s + (I - A A^T) z with A (d x k) orthonormal columns (the
     independent components), s_i i.i.d. unit-variance latents and z ~ N(0, I): Cov x = I, non-Gaussian along the
-    k columns of A only (k = 1 is the spiked cumulant model at beta -> infinity; arXiv 2503.23896)."""
+    k columns of A only (k = 1 is the spiked cumulant model at beta -> infinity; arXiv 2503.23896).
+
+    **Arguments:** `key`: a JAX PRNG key; `n` (>= 1); `A` (d, k): orthonormal columns; `latent`: the latents'
+    name (LATENTS); `dtype`.
+
+    **Returns:** the samples, a JAX array (n, d)."""
     n = check_n(n)
     check_latent(latent)
     A = jnp.asarray(A, dtype)

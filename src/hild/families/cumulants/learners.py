@@ -92,7 +92,11 @@ def contrast_sign(contrast: str, latent: str) -> float:
     """+1 (ascent) or -1 (descent) on E G(w.x): sign(kappa_4(nu) E[G''''(g)]), g ~ N(0, 1), by Gauss-Hermite.
 
     The population contrast is E G(g) + kappa_4(x.u) E[G''''(g)] m^4 / 24 + O(m^6), so this sign makes m = +-1 the
-    maximum. A Gaussian latent (kappa_4 = 0) has no preferred direction and is refused."""
+    maximum. A Gaussian latent (kappa_4 = 0) has no preferred direction and is refused.
+
+    **Arguments:** `contrast`: the contrast G's name; `latent`: the latent's name (not gaussian).
+
+    **Returns:** +1.0 or -1.0; ValueError for a Gaussian latent."""
     check_contrast(contrast), check_latent(latent)
     if KURTOSIS[latent] == 0:
         raise ValueError(f"latent must be non-Gaussian (kappa_4 != 0) for a contrast to find it; got {latent!r}")

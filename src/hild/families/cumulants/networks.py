@@ -67,7 +67,11 @@ def _labelled(task: str, key, n: int, u, beta):
 
 
 def labelled(task: str, key, n: int, u, beta: float) -> tuple[jax.Array, jax.Array]:
-    """n samples (x, y): y = +-1 with equal probability, x from the spiked model (y = +1) or N(0, I) (y = -1)."""
+    """n samples (x, y): y = +-1 with equal probability, x from the spiked model (y = +1) or N(0, I) (y = -1).
+
+    **Arguments:** `task`; `key`; `n` (>= 1); `u` (d,): the unit spike; `beta` (> 0).
+
+    **Returns:** (x, y): JAX arrays (n, d) and (n,)."""
     beta = check.real("beta", beta, 0.0, strict_minimum=True)
     return _labelled(check_task(task), key, check.integer("n", n, 1), check_spike(u).astype(jnp.float32), beta)
 
@@ -118,7 +122,12 @@ def _adam(params, x, y, n, key, steps: int, batch: int, lr, d=None, active=None)
 def train_network(params: dict, x: jax.Array, y: jax.Array, key, steps: int = 2000, batch: int = 128,
                   lr: float = 0.03) -> dict:
     """params after `steps` Adam steps (lr, betas 0.9, 0.999) on the logistic loss log(1 + exp(-y f(x))),
-    mini-batches of `batch` samples drawn with replacement from the rows of x."""
+    mini-batches of `batch` samples drawn with replacement from the rows of x.
+
+    **Arguments:** `params`: the initial parameters; `x` (n, d), `y` (n,) in {-1, 1}; `key`: the mini-batches';
+    `steps`, `batch` (>= 1); `lr` (> 0).
+
+    **Returns:** the trained parameters (a dict)."""
     steps, batch = check.integer("steps", steps, 1), check.integer("batch", batch, 1)
     lr = check.real("lr", lr, 0.0, strict_minimum=True)
     return jax.jit(_adam, static_argnums=(5, 6))(params, x, y, x.shape[0], key, steps, batch, lr)
@@ -127,7 +136,12 @@ def train_network(params: dict, x: jax.Array, y: jax.Array, key, steps: int = 20
 @lazy.jit
 def ridge_readout(params: dict, x: jax.Array, y: jax.Array, ridge, n=None, d=None, active=None) -> dict:
     """params with (a, c) replaced by the ridge regression of y on phi = (features, 1) over the first n rows
-    (default all): (Phi^T Phi / n + ridge I)^-1 Phi^T y / n, a rescaled by sqrt(m) so that forward() = Phi (a, c)."""
+    (default all): (Phi^T Phi / n + ridge I)^-1 Phi^T y / n, a rescaled by sqrt(m) so that forward() = Phi (a, c).
+
+    **Arguments:** `params`: the network's; `x` (N, d), `y` (N,); `ridge` (> 0); `n`: the rows used (default
+    all); `d`, `active`: the padded problem's live dimension and units (default all).
+
+    **Returns:** the new parameters (a dict)."""
     n = x.shape[0] if n is None else n
     phi = jnp.concatenate([features(params, x, d, active), jnp.ones((x.shape[0], 1), x.dtype)], axis=1)
     mask = (jnp.arange(x.shape[0]) < n).astype(x.dtype)
@@ -188,7 +202,13 @@ def classification(task: str, d=(8, 12, 16), c=(1, 2, 4, 8, 16, 32), seeds: int 
 
     Variables (learner, d, c, seed): accuracy (on n_test fresh samples; NaN when diverged), overlap
     (max_k |w_k . u| / |w_k|: the best hidden unit's alignment with the spike; at initialisation for random
-    features), diverged. Coordinate n (d, c)."""
+    features), diverged. Coordinate n (d, c).
+
+    **Arguments:** `task`: "spiked_cumulant" or "spiked_wishart"; `d`: the dimensions; `c`: the sample
+    multipliers; `seeds` (>= 1), `seed` (>= 0); `beta` (> 0); `width_factor` (>= 1); `steps`, `batch` (>= 1), `lr`
+    (> 0): Adam's; `ridge` (> 0): the random features' readout; `n_test` (>= 1); `progress`.
+
+    **Returns:** the Dataset described above."""
     check_task(task)
     ds = check_grid("d", d, "iu")
     cs = check_grid("c", c, "iuf").astype(float)
@@ -246,7 +266,11 @@ def bayes_accuracy(task: str, beta: float) -> float:
     """Accuracy of the optimal test that knows the spike u (Rademacher latent for the spiked cumulant): the
     likelihood ratio depends on s = x . u only, so it is (1/2) int max(p_+(s), p_-(s)) ds with p_- = N(0, 1) and
     p_+ = N(0, 1 + beta) (spiked Wishart) or (1/2)[N(mu, 1/(1+beta)) + N(-mu, 1/(1+beta))], mu^2 = beta/(1+beta)
-    (spiked cumulant). The ceiling of every learner, at every n and d."""
+    (spiked cumulant). The ceiling of every learner, at every n and d.
+
+    **Arguments:** `task`: "spiked_cumulant" or "spiked_wishart"; `beta` (> 0).
+
+    **Returns:** the accuracy (float, in [1/2, 1])."""
     check_task(task)
     beta = check.real("beta", beta, 0.0, strict_minimum=True)
     s = np.linspace(-12.0, 12.0, 200_001) * np.sqrt(1.0 + beta)

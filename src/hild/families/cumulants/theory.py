@@ -48,14 +48,23 @@ EXPONENTS = {"statistical": 1.0, "low_degree": 2.0, "spectral": 2.0, "fastica": 
 
 
 def sgd_exponent(k: int) -> float:
-    """theta in n ~ d^theta for online SGD with information exponent k (k = 2: d log d, counted as 1)."""
+    """theta in n ~ d^theta for online SGD with information exponent k (k = 2: d log d, counted as 1).
+
+    **Arguments:** `k` (>= 1): the information exponent.
+
+    **Returns:** theta (float): 1 for k <= 2, k - 1 above."""
     k = check.integer("k", k, 1)
     return 1.0 if k <= 2 else float(k - 1)
 
 
 def sample_scaling(d, learner: str, k: int = 4) -> np.ndarray:
     """The papers' sample complexity n ~ d^theta of `learner` (EXPONENTS; 'sgd' with information exponent k), no
-    constant; d log d for SGD with k = 2. (Named `threshold` before; that name is kept as an alias.)"""
+    constant; d log d for SGD with k = 2. (Named `threshold` before; that name is kept as an alias.)
+
+    **Arguments:** `d`: dimensions (array); `learner`: a key of EXPONENTS or "sgd"; `k` (>= 1): the
+    information exponent for "sgd".
+
+    **Returns:** n(d), an array of d's shape."""
     d = np.asarray(d, dtype=float)
     if learner not in EXPONENTS:
         raise ValueError(f"learner must be one of {', '.join(EXPONENTS)}; got {learner!r}")
@@ -95,6 +104,10 @@ def population(m, beta: float, latent: str = "rademacher", contrast: str = "kurt
 
         phi(m) = E G(s),  dphi(m) = phi'(m),  C(m) = E G'(s)^2,
         h(m) = E[(x.u) G'(s)] - m E G''(s) = a E[nu G'(s)] - m a^2 E G''(s)   (FastICA's update along u).
+
+    **Arguments:** `m`: overlaps in [-1, 1] (any shape); `beta` (>= 0); `latent`; `contrast`: G's name.
+
+    **Returns:** a dict of arrays of m's shape: phi, dphi, C, h.
     """
     beta = check_strength(beta)
     check_latent(latent), check_contrast(contrast)
@@ -226,7 +239,11 @@ def fastica_map(m0, alpha, iterations: int, beta: float, latent: str = "rademach
 
 
 def quartic_coefficient(beta: float, latent: str = "rademacher", contrast: str = "kurtosis") -> float:
-    """|kappa_4(x.u) E G''''(g)| / 6: s phi'(m) = this * m^3 + O(m^5) (information exponent 4)."""
+    """|kappa_4(x.u) E G''''(g)| / 6: s phi'(m) = this * m^3 + O(m^5) (information exponent 4).
+
+    **Arguments:** `beta` (>= 0); `latent`; `contrast`.
+
+    **Returns:** the coefficient (float)."""
     from hild.families.cumulants.learners import g4_mean
     return abs(kurtosis_along_spike(beta, latent) * g4_mean(contrast)) / 6
 
@@ -261,7 +278,11 @@ def spectral_overlap(d, n, beta: float, latent: str = "rademacher", finite_d: bo
     bulk (a semicircle of variance R = (d - 1) sigma^2 and Stieltjes transform G) gives lambda = |kappa_4| +
     S G(lambda) and <v, u>^2 = 1 / (1 + S |G'(lambda)|), S = (d - 1) sigma_u^2; with sigma_u = sigma it is BBP.
     At the point above: 0.974. Near the transition (where 1 - <v, u>^2 is not small) neither is exact at
-    finite d; below it both give 0."""
+    finite d; below it both give 0.
+
+    **Arguments:** `d`, `n`: dimensions and sample sizes (arrays, broadcast); `beta` (> 0); `latent`; `finite_d`.
+
+    **Returns:** the overlap, an array of the broadcast shape."""
     kappa = kurtosis_along_spike(beta, latent)
     if KURTOSIS[latent] == 0:
         raise ValueError("latent must be non-Gaussian for the spectral test")
