@@ -23,14 +23,20 @@ TRAIN, TEST, REFERENCE = 0, 1, 2  # PCG64 streams: training set, test points, re
 
 
 def power_law(d: int, exponent: float) -> np.ndarray:
-    """lambda_k = C k^-exponent, k = 1..d, with C such that sum_k lambda_k = d."""
+    """lambda_k = C k^-exponent, k = 1..d, with C such that sum_k lambda_k = d.
+
+    **Arguments:** `d` (>= 1); `exponent` (>= 0).
+
+    **Returns:** lambda, an array (d,), descending."""
     lam = np.arange(1, d + 1, dtype=float) ** -float(exponent)
     return lam * d / lam.sum()
 
 
 @dataclass(frozen=True)
 class Target:
-    """The target N(0, Sigma) as Sigma = U diag(lam) U^T, lam descending; U None stands for the identity."""
+    """The target N(0, Sigma) as Sigma = U diag(lam) U^T, lam descending; U None stands for the identity.
+
+    **Arguments:** `lam` (d,) descending; `U` (d, d) orthogonal, or None."""
 
     lam: np.ndarray
     U: np.ndarray | None = None
@@ -75,7 +81,12 @@ class Target:
 
 
 def target(spectrum: str, d: int, exponent: float = 1.0, covariance=None) -> Target:
-    """The target of a spectrum name ('given': the eigendecomposition of `covariance`)."""
+    """The target of a spectrum name ('given': the eigendecomposition of `covariance`).
+
+    **Arguments:** `spectrum`: "isotropic", "power_law" or "given"; `d` (>= 1); `exponent` (>= 0, for
+    "power_law"); `covariance` (d, d, for "given").
+
+    **Returns:** a `Target`."""
     if spectrum == "isotropic":
         return Target(np.ones(d))
     if spectrum == "power_law":
@@ -90,7 +101,10 @@ class Moments:
 
     rank: the number of lam_hat above 1e-10 lam_hat_max (N - 1 for N <= d, generically d otherwise);
     the columns of V beyond it span the directions absent from the training data, where lam_hat is set
-    to its exact value 0 (instead of rounding noise)."""
+    to its exact value 0 (instead of rounding noise).
+
+    **Arguments:** `X` (N, d); `mu0` (d,); `lam_hat` (d,); `V` (d, d); `rank` (built by `moments` or
+    `from_moments`)."""
 
     X: np.ndarray
     mu0: np.ndarray
@@ -100,6 +114,11 @@ class Moments:
 
 
 def moments(X: np.ndarray) -> Moments:
+    """The empirical moments of a training set.
+
+    **Arguments:** `X` (N, d).
+
+    **Returns:** its `Moments`."""
     X = np.asarray(X, dtype=float)
     N, d = X.shape
     mu0 = X.mean(0)
@@ -117,7 +136,12 @@ def from_moments(mean: np.ndarray, covariance: np.ndarray, N: int) -> Moments:
     The points x_mu = mu_0 + sqrt(N) sum_{k <= r} Q_mu,k sqrt(lam_hat_k) v_k, with Q (N x r) orthonormal
     columns orthogonal to (1, ..., 1) (a fixed Householder basis), have mean mu_0 and covariance
     Sigma_0 = V diag(lam_hat) V^T; they exist when r = rank Sigma_0 <= N - 1. The theory depends on the
-    training set only through (mu_0, Sigma_0); the simulation trains on these points."""
+    training set only through (mu_0, Sigma_0); the simulation trains on these points.
+
+    **Arguments:** `mean` (d,); `covariance` (d, d), symmetric positive semi-definite of rank <= N - 1; `N`:
+    the number of points.
+
+    **Returns:** the `Moments` of those points; ValueError where the rank exceeds N - 1."""
     mean, covariance = np.asarray(mean, dtype=float), np.asarray(covariance, dtype=float)
     lam, V = np.linalg.eigh(covariance)
     lam, V = np.clip(lam[::-1], 0.0, None), V[:, ::-1]

@@ -18,7 +18,11 @@ def _first(da: xr.DataArray, seed):
 
 
 def kl_law_axes(ax, d: int, ratios=None):
-    """E[KL]/d against N/d (Wishart law, N > d) and the line (d + 3)/(4N), on log-log axes."""
+    """E[KL]/d against N/d (Wishart law, N > d) and the line (d + 3)/(4N), on log-log axes.
+
+    **Arguments:** `ax`: the axes; `d` (>= 1); `ratios`: the N/d drawn (default a range above 1).
+
+    **Returns:** None (draws on ax)."""
     r = np.geomspace(1 + 1 / d, 100, 200) if ratios is None else np.asarray(ratios)
     N = np.unique(np.maximum(np.round(r * d).astype(int), d + 1))
     ax.plot(N / d, kl_expected(d, N) / d, "k-", lw=1.0, label=r"$E\,$KL$/d$ (Wishart, $c\to0$)")
@@ -32,7 +36,12 @@ def figure(theory: xr.Dataset | None, simulation: xr.Dataset | None = None, seed
     """Three panels for one scenario (training set `seed`, default the first; either dataset may be None):
     (a) true, empirical and generated spectra (theory line, simulation dots);
     (b) train and test loss against diffusion step t (theory lines, simulation Monte Carlo dots);
-    (c) KL/d of this scenario (theory, simulation) on the Wishart law of E[KL]/d against N/d."""
+    (c) KL/d of this scenario (theory, simulation) on the Wishart law of E[KL]/d against N/d.
+
+    **Arguments:** `theory`, `simulation`: the scenario's Datasets or None; `seed`: the training set drawn;
+    `title`.
+
+    **Returns:** a matplotlib Figure."""
     ref = theory if theory is not None else simulation
     seeds = simulation if simulation is not None else ref
     seed = int(seeds.seed.values[0]) if seed is None and "seed" in seeds.coords else seed

@@ -11,12 +11,20 @@ import numpy as np
 
 
 def linear(T: int = 1000, beta_min: float = 1e-4, beta_max: float = 1e-2) -> np.ndarray:
-    """beta_t = beta_min + (beta_max - beta_min) (t - 1) / (T - 1), t = 1..T (beta_min when T = 1)."""
+    """beta_t = beta_min + (beta_max - beta_min) (t - 1) / (T - 1), t = 1..T (beta_min when T = 1).
+
+    **Arguments:** `T` (>= 1); `beta_min`, `beta_max` in (0, 1).
+
+    **Returns:** betas, an array (T,)."""
     return np.linspace(beta_min, beta_max, T)
 
 
 def check_betas(name: str, betas) -> np.ndarray:
-    """A user-given schedule: a non-empty 1-d array of numbers in the open interval (0, 1)."""
+    """A user-given schedule: a non-empty 1-d array of numbers in the open interval (0, 1).
+
+    **Arguments:** `name`: the parameter named in the error; `betas`: the schedule.
+
+    **Returns:** it as a float array (T,); ValueError otherwise."""
     arr = np.atleast_1d(np.asarray(betas, dtype=float))
     if arr.ndim != 1 or arr.size == 0:
         raise ValueError(f"{name} must be a non-empty list of numbers in (0, 1); got shape {arr.shape}")
@@ -36,10 +44,18 @@ def check_beta(name: str, value) -> float:
 
 
 def alpha_bar(betas: np.ndarray) -> np.ndarray:
-    """alpha_bar_t = prod_{s <= t} (1 - beta_s), t = 1..T."""
+    """alpha_bar_t = prod_{s <= t} (1 - beta_s), t = 1..T.
+
+    **Arguments:** `betas` (T,) in (0, 1).
+
+    **Returns:** alpha_bar, an array (T,)."""
     return np.cumprod(1.0 - np.asarray(betas, dtype=float))
 
 
 def one_minus_alpha_bar(betas: np.ndarray) -> np.ndarray:
-    """1 - alpha_bar_t without cancellation (equals beta_1 to rounding at t = 1)."""
+    """1 - alpha_bar_t without cancellation (equals beta_1 to rounding at t = 1).
+
+    **Arguments:** `betas` (T,) in (0, 1).
+
+    **Returns:** 1 - alpha_bar, an array (T,)."""
     return -np.expm1(np.cumsum(np.log1p(-np.asarray(betas, dtype=float))))

@@ -116,7 +116,13 @@ def train(scenario, mom: Moments, times: np.ndarray, seed: int, record: np.ndarr
     """GD with fresh noise for the diffusion steps `times` (1-based) of one training set.
 
     Returns (W, b) of the trained denoisers (the EMA when ema > 0) and their record at the GD steps
-    `record`: diag of V^T W V, its off-diagonal norm and |b|."""
+    `record`: diag of V^T W V, its off-diagonal norm and |b|.
+
+    **Arguments:** `scenario`; `mom`; `times` (1-based diffusion steps); `seed`; `record`: GD steps to record;
+    `dtype`.
+
+    **Returns:** (W, b, paths): the denoisers (len(times), d, d), (len(times), d) and a tuple of their records
+    (diag of V^T W V, its off-diagonal norm, |b|)."""
     ab, om = alpha_bar(scenario.beta)[times - 1], one_minus_alpha_bar(scenario.beta)[times - 1]
     X0 = np.tile(mom.X - mom.mu0, (scenario.draws, 1))
     chunk, n_chunks = _chunking(len(times), X0.size)
@@ -197,7 +203,12 @@ def mc_losses(scenario, mom: Moments, W, b, times, n_loss: int, seed: int, dtype
     """Monte Carlo train and test losses per diffusion step, with fresh noise, and their standard errors.
 
     n = N ceil(n_loss / N) samples: each training point with ceil(n_loss / N) noise vectors (train) and
-    n fresh target points (test) with the same noise vectors, so the gap is a paired estimate."""
+    n fresh target points (test) with the same noise vectors, so the gap is a paired estimate.
+
+    **Arguments:** `scenario`; `mom`; `W` (t, d, d), `b` (t, d): the denoisers at the diffusion steps `times`;
+    `n_loss` (>= 1); `seed`: the noise's integer seed; `dtype`.
+
+    **Returns:** a dict of arrays (len(times),): loss_train, loss_test, gap and their *_sem."""
     ab, om = alpha_bar(scenario.beta)[times - 1], one_minus_alpha_bar(scenario.beta)[times - 1]
     Xtr = np.tile(mom.X - mom.mu0, (-(-n_loss // scenario.N), 1))
     Xte = scenario.target.sample(len(Xtr), seed, TEST) - mom.mu0
@@ -229,7 +240,12 @@ def kl_standard_error(S: np.ndarray, m: np.ndarray, tgt, n: int) -> float:
 
 
 def measure(scenario, mom: Moments, u: np.ndarray, seed: int, n_nn: int) -> dict:
-    """Generated law and memorisation from the sampler's output u = x - mu_0 (n x d)."""
+    """Generated law and memorisation from the sampler's output u = x - mu_0 (n x d).
+
+    **Arguments:** `scenario`; `mom`; `u` (n, d): the generated points minus mu_0; `seed`; `n_nn` (>= 1): the
+    points for the nearest-neighbour distances.
+
+    **Returns:** a dict of the generated-law variables listed in `simulate`."""
     n, d = u.shape
     x = u + mom.mu0
     m = x.mean(0)
@@ -247,7 +263,11 @@ def measure(scenario, mom: Moments, u: np.ndarray, seed: int, n_nn: int) -> dict
 
 
 def exact_denoisers(scenario, mom: Moments) -> tuple[np.ndarray, np.ndarray]:
-    """The theory's denoisers W_t = V diag(w_t) V^T (the minimiser, or the mean GD iterate after `steps`), b = 0."""
+    """The theory's denoisers W_t = V diag(w_t) V^T (the minimiser, or the mean GD iterate after `steps`), b = 0.
+
+    **Arguments:** `scenario`: a LinearDiffusion; `mom`: the training set's `Moments`.
+
+    **Returns:** (W, b): arrays (T, d, d) and (T, d)."""
     ab, om = alpha_bar(scenario.beta), one_minus_alpha_bar(scenario.beta)
     a, w_star = denoiser_modes(ab, om, mom.lam_hat, scenario.ridge)
     w = w_star if scenario.steps is None else gd_modes(w_star, a, scenario.lr, scenario.steps, scenario.ema)
@@ -313,7 +333,12 @@ def simulate(scenario, n_samples: int = 1000, seeds: int = 1, seed: int = 0, tim
     with standard errors *_sem; h (generated variance along the empirical eigenvectors), mean_generated (the
     generated mean along them), h_sampling and mean_sampling (t, mode: the same for x_{t-1} after the
     reverse step t), spectrum_generated, kl (bias-corrected), kl_fit (raw), kl_sem, memorisation,
-    mean_error (|generated mean - mu_0|), nn_distance and nn_distance_test."""
+    mean_error (|generated mean - mu_0|), nn_distance and nn_distance_test.
+
+    **Arguments:** as above; `n_samples` (>= 1); `seeds` (>= 1), `seed` (>= 0); `times`: diffusion steps
+    (1-based); `dtype`: "float32" or "float64"; `progress`.
+
+    **Returns:** the Dataset described above."""
     from hild.core.divergence import check as check_divergence
     from hild.families.diffusion.theory import blank_diverged
 

@@ -49,7 +49,11 @@ scipy_special = lazy.module("scipy.special")
 
 
 def denoiser_modes(alpha_bar, one_minus, lam_hat, ridge: float = 0.0):
-    """(a, w*) per (t, mode): a = alpha_bar lam_hat + 1 - alpha_bar + ridge, w* = sqrt(1 - alpha_bar) / a."""
+    """(a, w*) per (t, mode): a = alpha_bar lam_hat + 1 - alpha_bar + ridge, w* = sqrt(1 - alpha_bar) / a.
+
+    **Arguments:** `alpha_bar`, `one_minus` (T,); `lam_hat` (mode,); `ridge` (>= 0).
+
+    **Returns:** (a, w*), arrays (T, mode)."""
     a = alpha_bar[:, None] * lam_hat[None, :] + one_minus[:, None] + ridge
     return a, np.sqrt(one_minus)[:, None] / a
 
@@ -68,7 +72,11 @@ def _geometric_difference(q, rho: float, n):
 def gd_modes(w_star, a, lr: float, steps, ema: float = 0.0):
     """The mean denoiser after `steps` GD steps from W = 0 (its EMA when ema > 0), per mode.
 
-    steps: an integer or an array, which broadcasts against the leading axes of w_star and a."""
+    steps: an integer or an array, which broadcasts against the leading axes of w_star and a.
+
+    **Arguments:** `w_star`, `a` (..., mode): from `denoiser_modes`; `lr` (> 0); `steps`; `ema` in [0, 1).
+
+    **Returns:** w, of the broadcast shape."""
     q = 1.0 - 2.0 * lr * a
     n = np.asarray(steps)
     n = n.reshape(n.shape + (1,) * np.ndim(a))
@@ -81,7 +89,11 @@ def gd_modes(w_star, a, lr: float, steps, ema: float = 0.0):
 def losses(alpha_bar, one_minus, w, lam_hat, sigma_kk, mean_kk):
     """(train, test) losses per t of the denoiser V diag(w_t) V^T, b = 0.
 
-    sigma_kk = diag(V^T Sigma V), mean_kk = (V^T (mu - mu_0))^2."""
+    sigma_kk = diag(V^T Sigma V), mean_kk = (V^T (mu - mu_0))^2.
+
+    **Arguments:** `alpha_bar`, `one_minus` (T,); `w` (T, mode); `lam_hat`, `sigma_kk`, `mean_kk` (mode,).
+
+    **Returns:** (train, test): arrays (T,)."""
     common = np.sum((1.0 - np.sqrt(one_minus)[:, None] * w) ** 2, axis=-1)
     train = common + alpha_bar * np.sum(w ** 2 * lam_hat, axis=-1)
     test = common + alpha_bar * np.sum(w ** 2 * (sigma_kk + mean_kk), axis=-1)
@@ -89,7 +101,11 @@ def losses(alpha_bar, one_minus, w, lam_hat, sigma_kk, mean_kk):
 
 
 def contraction(betas, alpha_bar, one_minus, w, sampler: str):
-    """c_t per (t, mode) of one reverse step of the sampler with denoiser eigenvalues w (t, mode)."""
+    """c_t per (t, mode) of one reverse step of the sampler with denoiser eigenvalues w (t, mode).
+
+    **Arguments:** `betas`, `alpha_bar`, `one_minus` (T,); `w` (T, mode); `sampler`: "ddpm" or "flow".
+
+    **Returns:** c, an array (T, mode)."""
     if sampler == "ddpm":
         return (1.0 - (betas / np.sqrt(one_minus))[:, None] * w) / np.sqrt(1.0 - betas)[:, None]
     prev = np.concatenate([[1.0], alpha_bar[:-1]])
@@ -99,7 +115,11 @@ def contraction(betas, alpha_bar, one_minus, w, sampler: str):
 
 
 def noise_variance(betas, sampler: str, final_noise: bool) -> np.ndarray:
-    """sigma_t^2 per t: beta_t for DDPM (0 at t = 1 without final noise, Ho et al. Algorithm 2), 0 for the flow."""
+    """sigma_t^2 per t: beta_t for DDPM (0 at t = 1 without final noise, Ho et al. Algorithm 2), 0 for the flow.
+
+    **Arguments:** `betas` (T,); `sampler`: "ddpm" or "flow"; `final_noise`: noise at t = 1.
+
+    **Returns:** sigma^2, an array (T,)."""
     s2 = np.asarray(betas, dtype=float).copy() if sampler == "ddpm" else np.zeros(len(betas))
     if not final_noise:
         s2[0] = 0.0
@@ -109,7 +129,11 @@ def noise_variance(betas, sampler: str, final_noise: bool) -> np.ndarray:
 def generated_variance(c, sigma2):
     """h per mode from u_{t-1} = c_t u_t + sigma_t z, u_T ~ N(0, 1): sum_t sigma_t^2 prod_{s<t} c_s^2 + prod_s c_s^2.
 
-    c: (..., T, mode), t = 1..T along axis -2."""
+    c: (..., T, mode), t = 1..T along axis -2.
+
+    **Arguments:** `c` (..., T, mode); `sigma2` (T,): from `noise_variance`.
+
+    **Returns:** h, an array (..., mode)."""
     P = np.cumprod(c ** 2, axis=-2)
     before = np.concatenate([np.ones_like(P[..., :1, :]), P[..., :-1, :]], axis=-2)
     return np.einsum("t,...tk->...k", sigma2, before) + P[..., -1, :]
@@ -135,7 +159,11 @@ def sampling_path(c, sigma2, start_mean):
 
 
 def gaussian_kl(m1, S1, m2, S2) -> float:
-    """KL(N(m1, S1) || N(m2, S2)) for dense covariances (inf when S1 or S2 is singular)."""
+    """KL(N(m1, S1) || N(m2, S2)) for dense covariances (inf when S1 or S2 is singular).
+
+    **Arguments:** `m1`, `m2` (d,); `S1`, `S2` (d, d).
+
+    **Returns:** the KL (float, nats)."""
     m1, m2, S1, S2 = (np.asarray(x, dtype=float) for x in (m1, m2, S1, S2))
     sign1, logdet1 = np.linalg.slogdet(S1)
     sign2, logdet2 = np.linalg.slogdet(S2)
@@ -147,7 +175,11 @@ def gaussian_kl(m1, S1, m2, S2) -> float:
 
 
 def kl_modes(h, mom: Moments, tgt: Target, mean=None) -> float:
-    """KL(N(m, V diag(h) V^T) || N(0, Sigma)), exactly; m = mu_0 unless the generated mean `mean` is given."""
+    """KL(N(m, V diag(h) V^T) || N(0, Sigma)), exactly; m = mu_0 unless the generated mean `mean` is given.
+
+    **Arguments:** `h` (mode,); `mom`: the training set's `Moments`; `tgt`: the `Target`; `mean` (d,) or None.
+
+    **Returns:** the KL (float, nats)."""
     if np.any(h <= 0) or np.any(tgt.lam <= 0):
         return float("inf")
     inv_kk = tgt.quadratic(mom.V, -1)
@@ -159,7 +191,11 @@ def kl_expected(d: int, N) -> np.ndarray:
     """E KL(N(mu_0, Sigma_0) || N(mu, Sigma)) over training sets of N samples: 1/2 sum_i [ln(N/2) - psi((N-i)/2)].
 
     Exact for N > d (N Sigma^-1/2 Sigma_0 Sigma^-1/2 is Wishart(I, N - 1), mu_0 - mu ~ N(0, Sigma/N)),
-    independent of Sigma; inf for N <= d. Also the bias of the KL of a Gaussian fitted to N samples."""
+    independent of Sigma; inf for N <= d. Also the bias of the KL of a Gaussian fitted to N samples.
+
+    **Arguments:** `d` (>= 1); `N`: sample sizes (array).
+
+    **Returns:** E KL, an array of N's shape (nats)."""
     N = np.asarray(N, dtype=float)
     i = np.arange(1, d + 1)
     with np.errstate(invalid="ignore"):
@@ -168,13 +204,21 @@ def kl_expected(d: int, N) -> np.ndarray:
 
 
 def kl_proportional(gamma):
-    """lim E[KL]/d at d/N -> gamma < 1: 1/2 [1 + ((1 - gamma)/gamma) ln(1 - gamma)] (~ gamma/4 for gamma << 1)."""
+    """lim E[KL]/d at d/N -> gamma < 1: 1/2 [1 + ((1 - gamma)/gamma) ln(1 - gamma)] (~ gamma/4 for gamma << 1).
+
+    **Arguments:** `gamma` = d / N in (0, 1) (array).
+
+    **Returns:** the limit, an array of gamma's shape."""
     g = np.asarray(gamma, dtype=float)
     return 0.5 * (1.0 + (1.0 - g) / g * np.log1p(-g))
 
 
 def start_mean(scenario, mom: Moments, alpha_bar) -> np.ndarray:
-    """E v_T per mode: 0 for the centred start, -sqrt(alpha_bar_T) V^T mu_0 for the raw start x_T ~ N(0, I)."""
+    """E v_T per mode: 0 for the centred start, -sqrt(alpha_bar_T) V^T mu_0 for the raw start x_T ~ N(0, I).
+
+    **Arguments:** `scenario`; `mom`; `alpha_bar` (T,).
+
+    **Returns:** E v_T, an array (mode,)."""
     if scenario.start == "centred":
         return np.zeros(scenario.d)
     return -np.sqrt(alpha_bar[-1]) * (mom.V.T @ mom.mu0)
@@ -235,7 +279,12 @@ def theory(scenario, seeds=(0,), n_points: int | None = None, denoisers: bool = 
     Sigma_0: the directions absent from the training data); diverged and t_diverged (the scenario's
     Blowup rule on w); kl_expected (the Wishart law of E KL at this d and N); coordinates beta,
     alpha_bar (t) and lambda_true (mode, the target's spectrum). denoisers=False leaves out the (t, mode)
-    variables (w, w_star, h_sampling, mean_sampling) after the divergence check."""
+    variables (w, w_star, h_sampling, mean_sampling) after the divergence check.
+
+    **Arguments:** `scenario`: a LinearDiffusion; `seeds`: the integer seeds of the training sets;
+    `n_points`: GD steps recorded along `step` (None: none); `denoisers`.
+
+    **Returns:** the Dataset described above."""
     from hild.core.divergence import flag
 
     rec = None if n_points is None else scenario.record_steps(n_points)
