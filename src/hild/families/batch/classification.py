@@ -101,7 +101,11 @@ class Classification(FixedPointScenario):
     def simulate(self, *, d: int = 200, seeds: int = 4, seed: int = 0) -> xr.Dataset:
         """The exact minimiser at dimension d on n = round(alpha d) samples per integer seed (float64, seeds
         vmapped): m, q, eg (exact for the trained w), train_error, train_loss, test_loss over `seed`, and the
-        solver's accuracy `solver_residual` (smooth losses: gradient norm; hinge: relative duality gap)."""
+        solver's accuracy `solver_residual` (smooth losses: gradient norm; hinge: relative duality gap).
+
+        **Arguments:** `d` (>= 1); `seeds` (>= 1), `seed` (>= 0): the integer seeds seed, seed + 1, ....
+
+        **Returns:** a Dataset over `seed` with the variables above."""
         self.check_simulation(d=d, seeds=seeds, seed=seed)
         seed_list = seeds_of(seeds, seed)
         n = round(self.alpha * d)

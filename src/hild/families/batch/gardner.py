@@ -174,7 +174,9 @@ class Gardner(Scenario):
         return cls()
 
     def theory(self) -> xr.Dataset:
-        """The RS capacity, storage probability and largest margin at (alpha, kappa), and the RS stability."""
+        """The RS capacity, storage probability and largest margin at (alpha, kappa), and the RS stability.
+
+        **Returns:** a Dataset of scalars: alpha_c, p_feasible, kappa_max, at_eigenvalue (class docstring)."""
         alpha_c = gardner_capacity(self.kappa)
         p = 1.0 if self.alpha < alpha_c else 0.0 if self.alpha > alpha_c else 0.5
         ds = xr.Dataset({"alpha_c": alpha_c, "p_feasible": p, "kappa_max": max(gardner_margin(self.alpha), 0.0),
@@ -200,7 +202,11 @@ class Gardner(Scenario):
                 Need("the margins", ("seeds",), array(seeds, 3), result=True)]
 
     def simulate(self, *, d: int = 100, seeds: int = 1, seed: int = 0) -> xr.Dataset:
-        """Each seed's sample at dimension d: whether it is stored with margin kappa and its largest margin."""
+        """Each seed's sample at dimension d: whether it is stored with margin kappa and its largest margin.
+
+        **Arguments:** `d` (>= 1); `seeds` (>= 1), `seed` (>= 0): the integer seeds seed, seed + 1, ....
+
+        **Returns:** a Dataset over `seed`: p_feasible (1.0 or 0.0), kappa_max."""
         self.check_simulation(d=d, seeds=seeds, seed=seed)
         kappa = largest_margins(d, self.alpha, seeds, seed)
         seed_values = np.arange(seed, seed + seeds)

@@ -144,7 +144,11 @@ class RandomFeatures(FixedPointScenario):
     def simulate(self, *, d: int = 100, seeds: int = 4, seed: int = 0, n_test: int = 4000) -> xr.Dataset:
         """Random-features ridge at dimension d with N = round(psi d) real features sigma(F x / sqrt(d)) and
         n = round(alpha d) samples per integer seed (float64, seeds vmapped); m, q and eg on a fresh test set of
-        `n_test` samples, train_error on the training set, over `seed`."""
+        `n_test` samples, train_error on the training set, over `seed`.
+
+        **Arguments:** `d` (>= 1); `seeds` (>= 1), `seed` (>= 0): the integer seeds seed, seed + 1, ...; `n_test` (>= 1).
+
+        **Returns:** a Dataset over `seed` with m, q, eg, train_error."""
         self.check_simulation(d=d, seeds=seeds, seed=seed, n_test=n_test)
         seed_list = seeds_of(seeds, seed)
         N, n = self._sizes(d)

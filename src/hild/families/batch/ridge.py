@@ -161,7 +161,11 @@ class Ridge(FixedPointScenario):
     def simulate(self, *, d: int = 200, seeds: int = 4, seed: int = 0) -> xr.Dataset:
         """Ridge in closed form at dimension d on n = round(alpha d) samples, per integer seed (float64, seeds
         vmapped): m, q, eg, train_error over `seed`. An isotropic teacher is drawn with |w*|^2 = teacher_norm d
-        exactly; a given teacher is used as given."""
+        exactly; a given teacher is used as given.
+
+        **Arguments:** `d` (>= 1); `seeds` (>= 1), `seed` (>= 0): the integer seeds seed, seed + 1, ....
+
+        **Returns:** a Dataset over `seed` with m, q, eg, train_error."""
         self.check_simulation(d=d, seeds=seeds, seed=seed)
         seed_list = seeds_of(seeds, seed)
         d = self._d(d)

@@ -153,7 +153,11 @@ class SpectralTest(Scenario):
         return SpectralTest._check_samples(alpha, d).astype(int)
 
     def theory(self, alpha_min: float = 0.5, alpha_max: float = 8.0, n_points: int = 9) -> xr.Dataset:
-        """BBP: m over alpha (geometric grid from alpha_min to alpha_max, n_points values) and alpha_c."""
+        """BBP: m over alpha (geometric grid from alpha_min to alpha_max, n_points values) and alpha_c.
+
+        **Arguments:** `alpha_min`, `alpha_max` (0 < alpha_min < alpha_max); `n_points` (>= 2).
+
+        **Returns:** a Dataset with m over `alpha` and the scalar alpha_c."""
         alpha = self._grid(alpha_min, alpha_max, n_points)
         alpha_c = 2 / kurtosis_along_spike(self.beta, self.latent) ** 2
         ds = xr.Dataset({"m": ("alpha", np.sqrt(np.clip(1 - alpha_c / alpha, 0.0, None))), "alpha_c": alpha_c},
@@ -187,7 +191,11 @@ class SpectralTest(Scenario):
                  alpha_max: float = 8.0, n_points: int = 9) -> xr.Dataset:
         """The test at dimension d on n = round(alpha d^2) samples at each grid point (nested: the first n of one
         stream per seed), for the integer seeds seed, seed + 1, ... (float32). Variables over (seed, alpha):
-        m = |<v_top, u>| and lam (its eigenvalue)."""
+        m = |<v_top, u>| and lam (its eigenvalue).
+
+        **Arguments:** `d` (>= 1); `seeds` (>= 1), `seed` (>= 0): the integer seeds seed, seed + 1, ...; `alpha_min`, `alpha_max`, `n_points` as in `theory`.
+
+        **Returns:** a Dataset with m, lam over (seed, alpha)."""
         self.check_simulation(d=d, seeds=seeds, seed=seed, alpha_min=alpha_min, alpha_max=alpha_max,
                               n_points=n_points)
         alpha = self._grid(alpha_min, alpha_max, n_points)
@@ -252,7 +260,11 @@ class FastICA(Scenario):
         return cls()
 
     def theory(self, iterations: int = 8) -> xr.Dataset:
-        """m = |<w, u>| over iteration = 0 .. iterations (theory.fastica_map)."""
+        """m = |<w, u>| over iteration = 0 .. iterations (theory.fastica_map).
+
+        **Arguments:** `iterations` (>= 0).
+
+        **Returns:** a Dataset with m over `iteration`."""
         ds = theory.fastica_map(self.init_overlap, self.alpha, iterations, self.beta, self.latent, self.contrast)
         return check_divergence(ds.assign_attrs(self.provenance("theory", dtype="float64")), self.axis,
                                 self.divergence)
@@ -283,7 +295,11 @@ class FastICA(Scenario):
 
     def simulate(self, *, d: int = 64, seeds: int = 1, seed: int = 0, iterations: int = 8) -> xr.Dataset:
         """FastICA at dimension d, n = round(alpha d) samples per iteration, integer seeds seed, seed + 1, ...
-        (float32; w0 with <w0, u> = init_overlap). Variable m = |<w, u>| over (seed, iteration)."""
+        (float32; w0 with <w0, u> = init_overlap). Variable m = |<w, u>| over (seed, iteration).
+
+        **Arguments:** `d` (>= 1); `seeds` (>= 1), `seed` (>= 0): the integer seeds seed, seed + 1, ...; `iterations` (>= 0).
+
+        **Returns:** a Dataset with m over (seed, iteration)."""
         self.check_simulation(d=d, seeds=seeds, seed=seed, iterations=iterations)
         n = max(1, int(round(self.alpha * d)))
         run = learners.fastica(d, n, self.beta, seeds, seed, iterations, self.contrast, self.latent,
@@ -354,7 +370,11 @@ class OnlineSGD(Scenario):
         self._check_times(**options)
 
     def theory(self, t_max: float = 200.0, n_points: int = 9) -> xr.Dataset:
-        """m over t (n_points times from 0 to t_max) from the overlap ODE."""
+        """m over t (n_points times from 0 to t_max) from the overlap ODE.
+
+        **Arguments:** `t_max` (> 0); `n_points` (>= 2).
+
+        **Returns:** a Dataset with m over `t`."""
         t = self._times(t_max, n_points)
         ds = theory.overlap_ode(self.init_overlap, self.lr, t, self.beta, self.latent, self.contrast)
         return check_divergence(ds.assign_attrs(self.provenance("theory", dtype="float64")), self.axis,
@@ -381,7 +401,11 @@ class OnlineSGD(Scenario):
     def simulate(self, *, d: int = 64, seeds: int = 1, seed: int = 0, t_max: float = 200.0,
                  n_points: int = 9) -> xr.Dataset:
         """SGD at dimension d for ceil(t_max d) steps (rounded up to a multiple of n_points - 1), integer seeds
-        seed, seed + 1, ... (float32). Variable m = <w, u> over (seed, t)."""
+        seed, seed + 1, ... (float32). Variable m = <w, u> over (seed, t).
+
+        **Arguments:** `d` (>= 1); `seeds` (>= 1), `seed` (>= 0): the integer seeds seed, seed + 1, ...; `t_max` (> 0); `n_points` (>= 2).
+
+        **Returns:** a Dataset with m over (seed, t)."""
         self.check_simulation(d=d, seeds=seeds, seed=seed, t_max=t_max, n_points=n_points)
         run = learners.online_sgd(d, int(np.ceil(t_max * d)), self.beta, self.lr, seeds, seed, n_points - 1,
                                   self.contrast, self.latent, init_overlap=self.init_overlap)
@@ -451,7 +475,11 @@ class MixedCumulant(Scenario):
         return cls()
 
     def theory(self, t_max: float = 40.0, n_points: int = 9) -> xr.Dataset:
-        """m_u and m_v over t (n_points times from 0 to t_max) from the overlap ODE."""
+        """m_u and m_v over t (n_points times from 0 to t_max) from the overlap ODE.
+
+        **Arguments:** `t_max` (> 0); `n_points` (>= 2).
+
+        **Returns:** a Dataset with m_u, m_v over `t`."""
         t = OnlineSGD._times(t_max, n_points)
         ds = theory.mixed_ode(self.init_overlap, self.lr, t, self.beta_u, self.beta_v, self.correlated)
         return check_divergence(ds.assign_attrs(self.provenance("theory", dtype="float64")), self.axis,
@@ -477,7 +505,11 @@ class MixedCumulant(Scenario):
     def simulate(self, *, d: int = 64, seeds: int = 1, seed: int = 0, t_max: float = 40.0,
                  n_points: int = 9) -> xr.Dataset:
         """SGD at dimension d for ceil(t_max d) steps (rounded up to a multiple of n_points - 1), integer seeds
-        seed, seed + 1, ... (float32). Variables m_u and m_v over (seed, t)."""
+        seed, seed + 1, ... (float32). Variables m_u and m_v over (seed, t).
+
+        **Arguments:** `d` (>= 1); `seeds` (>= 1), `seed` (>= 0): the integer seeds seed, seed + 1, ...; `t_max` (> 0); `n_points` (>= 2).
+
+        **Returns:** a Dataset with m_u, m_v over (seed, t)."""
         self.check_simulation(d=d, seeds=seeds, seed=seed, t_max=t_max, n_points=n_points)
         run = learners.mixed_sgd(d, int(np.ceil(t_max * d)), self.beta_u, self.beta_v, self.lr, self.correlated,
                                  seeds, seed, n_points - 1, init_overlap=self.init_overlap)

@@ -200,7 +200,9 @@ class LinearAttention(Scenario):
                 "n": max(1, round(self.tau * d * d))}
 
     def theory(self) -> xr.Dataset:
-        """The d -> infinity `e_icl`, `e_idg` (float64 scalars) and the effective ridge `q`."""
+        """The d -> infinity `e_icl`, `e_idg` (float64 scalars) and the effective ridge `q`.
+
+        **Returns:** a Dataset of scalars: e_icl, e_idg, q."""
         return self.theory_batch([self]).isel(scenario=0, drop=True).assign_attrs(
             self.provenance("theory", dtype="float64"))
 
@@ -247,7 +249,9 @@ class LinearAttention(Scenario):
     def simulate(self, *, d: int = 10, seeds: int = 1, seed: int = 0) -> xr.Dataset:
         """The exact finite-d solution (float64; the Gaussian inputs drawn in float32) for the integer seeds seed,
         seed + 1, ...: pool, pretraining contexts and Gamma per seed, its `e_icl` and `e_idg` exact over the test
-        context. **Returns:** both over `seed`."""
+        context. **Returns:** both over `seed`.
+
+        **Arguments:** `d` (>= 1); `seeds` (>= 1), `seed` (>= 0): the integer seeds seed, seed + 1, ...."""
         size = self.sizes(d)
         seeds_used = list(range(seed, seed + seeds))
         with jax.enable_x64(True):

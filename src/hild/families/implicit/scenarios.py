@@ -89,7 +89,11 @@ class StochasticCollapse(Scenario):
 
     def theory(self, steps: int = 1000, every: int = 10, theta0: float = 0.01) -> xr.Dataset:
         """`lyapunov`, `sde_rate` (scalars) and `log_theta` = ln theta0 + lyapunov x step over step = 0, every,
-        ..., steps (float64)."""
+        ..., steps (float64).
+
+        **Arguments:** `steps` (>= 1); `every` (>= 1, divides steps); `theta0` (> 0).
+
+        **Returns:** the Dataset above."""
         step = np.arange(0, steps + 1, every)
         rate = float(collapse.lyapunov(self.lr, self.m, self.s))
         ds = xr.Dataset({"log_theta": ("step", math.log(theta0) + rate * step), "lyapunov": rate,
@@ -113,7 +117,11 @@ class StochasticCollapse(Scenario):
                  theta0: float = 0.01) -> xr.Dataset:
         """SGD from theta0 for the integer seeds seed, seed + 1, ... (all in one compiled call, float64, carried as
         ln|theta|, collapse.log_theta_runs). Variables: `log_theta` (seed, step) and `collapsed` (seed):
-        |theta| < COLLAPSED at the last step. A run that blows up is marked diverged."""
+        |theta| < COLLAPSED at the last step. A run that blows up is marked diverged.
+
+        **Arguments:** `steps`, `every` as in `theory`; `seeds` (>= 1), `seed` (>= 0): the integer seeds seed, seed + 1, ...; `theta0` (> 0).
+
+        **Returns:** the Dataset above."""
         seeds_used = np.arange(seed, seed + seeds)
         runs = collapse.log_theta_runs([self.lr], self.m, self.s, seeds_used, steps, every, theta0)[0]
         ds = xr.Dataset({"log_theta": (("seed", "step"), runs),
@@ -226,7 +234,11 @@ class LinearRegressionSGD(Scenario):
     def theory(self, max_lag: int = 1000, n_lags: int = 16) -> xr.Dataset:
         """The exact stationary statistics (float64): `S`, `S_frozen`, `S_continuous` (i, j), `w_star` (i), `trace`,
         `trace_frozen`, `trace_continuous`, `msd`, `msd_frozen`, `msd_continuous` (lag), the mean dynamics' spectral
-        radius `radius` and the fourth-moment feedback `feedback` (limiting.stationary), `converged`."""
+        radius `radius` and the fourth-moment feedback `feedback` (limiting.stationary), `converged`.
+
+        **Arguments:** `max_lag` (>= 1): the largest lag in steps; `n_lags` (>= 1): lags on a geometric grid.
+
+        **Returns:** the Dataset above."""
         from hild.core.divergence import unconverged
         from hild.families.implicit.limiting import stationary
 
@@ -275,7 +287,11 @@ class LinearRegressionSGD(Scenario):
         """Minibatch SGD from w* for the integer seeds seed, seed + 1, ... (one compiled call, float64,
         minibatch.minibatch_runs): `burn_in` steps, then `steps` measured (both multiples of max_lag). Variables:
         `S` (i, j) over
-        all seeds and measured steps, `trace` (seed): the mean |w - w*|^2 of each seed, `msd` (seed, lag)."""
+        all seeds and measured steps, `trace` (seed): the mean |w - w*|^2 of each seed, `msd` (seed, lag).
+
+        **Arguments:** `steps`, `burn_in`: multiples of max_lag; `seeds` (>= 1), `seed` (>= 0): the integer seeds seed, seed + 1, ...; `max_lag`, `n_lags` as in `theory`.
+
+        **Returns:** the Dataset above."""
         from hild.families.implicit.limiting import minimum
         from hild.families.implicit.minibatch import minibatch_runs
 
@@ -353,7 +369,11 @@ class ModifiedFlow(Scenario):
         return [Need("the two flows at every record", ("n_points",), 4 * array(n_points, 2 * self.K + 1), result=True)]
 
     def theory(self, steps: int = 40, n_points: int = 5, seed: int = 0) -> xr.Dataset:
-        """The modified flow and gradient flow from the start of `seed` on t = 0 .. lr steps (n_points records)."""
+        """The modified flow and gradient flow from the start of `seed` on t = 0 .. lr steps (n_points records).
+
+        **Arguments:** `steps` (>= 1); `n_points` (>= 2); `seed`: the start's integer seed.
+
+        **Returns:** a Dataset over (t, p): theta of the modified flow and of gradient flow, and their losses."""
         from hild.families.implicit import modified_flow as mf
 
         _, t = self._grid(steps, n_points)
@@ -380,7 +400,11 @@ class ModifiedFlow(Scenario):
 
     def simulate(self, *, steps: int = 40, seeds: int = 1, seed: int = 0, n_points: int = 5) -> xr.Dataset:
         """GD from each integer seed's start (seed, seed + 1, ...), float64, one compiled call: `theta`
-        (seed, t, p) and `loss` (seed, t)."""
+        (seed, t, p) and `loss` (seed, t).
+
+        **Arguments:** `steps` (>= 1); `seeds` (>= 1), `seed` (>= 0): the integer seeds seed, seed + 1, ...; `n_points` (>= 2).
+
+        **Returns:** the Dataset above."""
         from hild.families.implicit import modified_flow as mf
 
         every, t = self._grid(steps, n_points)

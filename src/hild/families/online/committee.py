@@ -174,6 +174,12 @@ class Committee(Scenario):
         (hild.online.theory.symmetric_theory; needs T = I, v = v* = 1, lr_v = 0, K = p M and init on it).
         expectations: 'closed' (the activation's tables, hild.families.online.ode) or 'cubature' (the
         local-field engine's automatic path, `committee_rule`, with `nodes` Gauss-Hermite nodes per field).
+
+        **Arguments:** `t_max` (> 0); `n_points` (>= 2); `init`, `reduced`, `expectations`, `nodes` as above; `rtol`,
+        `atol`: the ODE solver's tolerances.
+
+        **Returns:** a Dataset over (t, k, k2, m, m2) with Q, R, T, v, eg (a `seed` dimension when started from a
+        simulation), `diverged` and `t_diverged`.
         """
         from hild.families.online.theory import symmetric_theory, theory
         if expectations not in ("closed", "cubature"):
@@ -263,6 +269,11 @@ class Committee(Scenario):
         init: None (random student weights w ~ N(0, init_std^2 I)) or a dict of overlaps Q, R (and
         optionally T, v, v_teacher) that the initial weights then have exactly. n_test > 0 adds
         `eg_test`, the error on a held-out set of that many inputs. See hild.online.simulate.
+
+        **Arguments:** `d` (>= 1); `seeds` (>= 1), `seed` (>= 0): the integer seeds seed, seed + 1, ...; `t_max` (> 0); `n_points` (>= 2); `init`, `n_test` as above;
+        `dtype`: "float32" or "float64"; `progress`.
+
+        **Returns:** a Dataset over (seed, t, k, k2, m) with Q, R, v, eg (eg_test), `diverged`, `t_diverged`.
         """
         from hild.families.online.simulate import simulate
         return simulate(self, d=d, seeds=seeds, t_max=t_max, seed=seed, n_points=n_points, init=init,

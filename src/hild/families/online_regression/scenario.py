@@ -62,7 +62,11 @@ class OnlineRegression(Scenario):
         return cls(lr=0.5, noise=0.1)
 
     def theory(self, t_max: float = 10.0, n_points: int = 51) -> xr.Dataset:
-        """The overlap ODEs integrated in float64 by diffrax (Tsit5) on n_points times in [0, t_max]."""
+        """The overlap ODEs integrated in float64 by diffrax (Tsit5) on n_points times in [0, t_max].
+
+        **Arguments:** `t_max` (> 0); `n_points` (>= 2).
+
+        **Returns:** a Dataset of the order parameters over `t`."""
         t_max = check.real("t_max", t_max, minimum=0.0, strict_minimum=True)
         ts = np.linspace(0.0, t_max, check.integer("n_points", n_points, 2))
 
@@ -80,7 +84,11 @@ class OnlineRegression(Scenario):
 
     def simulate(self, d: int = 200, seeds: int = 1, seed: int = 0, t_max: float = 10.0,
                  n_points: int = 51) -> xr.Dataset:
-        """Online SGD at input dimension d for seeds seed, seed + 1, ... (float32, one compiled call)."""
+        """Online SGD at input dimension d for seeds seed, seed + 1, ... (float32, one compiled call).
+
+        **Arguments:** `d` (>= 1); `seeds` (>= 1), `seed` (>= 0): the integer seeds seed, seed + 1, ...; `t_max` (> 0); `n_points` (>= 2).
+
+        **Returns:** a Dataset of the same order parameters over (seed, t)."""
         self.check_simulation(d=d, seeds=seeds, seed=seed, t_max=t_max, n_points=n_points)
         per = max(1, round(d * t_max / (n_points - 1)))
         keys = jax.vmap(jax.random.key)(jnp.arange(seed, seed + seeds, dtype=jnp.uint32))
