@@ -95,7 +95,8 @@ class DeepLinear(Scenario):
     `W2_init`.
 
     **Arguments:** `singular_values` (finite, >= 0) or `sigma_yx` (a finite d_out x d_in matrix), not both;
-    `d_in`, `d_out` (integers >= len(singular_values), or >= 1 with `sigma_yx`); `width` (integer >= 1);
+    `d_in`, `d_out` (integers >= len(singular_values), default len(s); with `sigma_yx`, its shape); `width`
+    (integer >= 1);
     `lr` (> 0, default 1e-3); `lr_scales` (two numbers > 0, default (1, 1)); `init` (one of 'aligned',
     'lambda', 'random', 'explicit'; default 'aligned'); `init_scale` (>= 0, default 1e-3); `lam` (a number, or
     width numbers; nonzero only with 'aligned' / 'lambda'; > 0 needs width <= d_out (unit < d_out), < 0 needs
